@@ -1,0 +1,71 @@
+package engine
+
+import (
+	"syscall"
+
+	"github.com/goiocp/goiocp/internal/sys"
+)
+
+// CancelCounts is what a cancellation found.
+type CancelCounts struct {
+	Canceled    int // made final with ECANCELED (or cancellation started in the kernel)
+	NotCanceled int // in flight and beyond reach: the kernel runs them
+}
+
+// Cancel cancels the in-flight requests on fd: only only when it is not
+// nil, else all of them, in every context. A request still held in user
+// space (an fsync waiting for earlier requests) is cancelled for real: it
+// becomes final with ECANCELED, its notification fires, and it makes no
+// packet. A request the kernel has is offered to io_cancel, which regular
+// files refuse: those are counted NotCanceled and complete normally.
+func Cancel(fd int, only *Request) CancelCounts {
+	var cc CancelCounts
+	var ctxs []*Context
+	if only != nil {
+		if !only.InFlight() {
+			return cc
+		}
+		ctxs = []*Context{only.ctx}
+	} else {
+		ctxs = contexts()
+	}
+	for _, c := range ctxs {
+		c.Poll() // what the kernel has finished is not cancellable
+		var userspace []*Request
+		c.mu.Lock()
+		if c.closed {
+			// Close is draining it; those requests finish normally.
+			for i := range c.slots {
+				if r := c.slots[i].req; r != nil && r.Fd == fd && (only == nil || r == only) {
+					cc.NotCanceled++
+				}
+			}
+			c.mu.Unlock()
+			continue
+		}
+		for i := range c.slots {
+			r := c.slots[i].req
+			if r == nil || r.Fd != fd || (only != nil && r != only) || r.canceled {
+				continue
+			}
+			if r.held != nil {
+				r.canceled = true
+				userspace = append(userspace, r)
+				continue
+			}
+			switch err := sys.IoCancel(c.kctx, &c.iocbs[i]); err {
+			case nil, sys.Errno(syscall.EINPROGRESS):
+				r.canceled = true
+				cc.Canceled++
+			default:
+				cc.NotCanceled++
+			}
+		}
+		c.mu.Unlock()
+		for _, r := range userspace {
+			c.Finish(r, -int64(syscall.ECANCELED))
+			cc.Canceled++
+		}
+	}
+	return cc
+}

@@ -1,0 +1,323 @@
+package engine
+
+import (
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/goiocp/goiocp/internal/abi"
+	"github.com/goiocp/goiocp/internal/sys"
+)
+
+// Sink receives the requests a reaper made final, in ring order, one batch
+// at a time, with Context.reapMu held. Deliver returns, for each request,
+// whether it queued a packet for it; it must not call back into the
+// context's Poll.
+type Sink interface {
+	// Accepting reports whether the sink still takes packets; a closed port
+	// does not.
+	Accepting() bool
+	// Deliver queues the packets of batch. It is called only with requests
+	// that were finished with a packet; ok is false if the sink closed
+	// meanwhile and dropped them. kick asks the engine to wake the goroutine
+	// parked as the context's driver, which the sink gave packets to.
+	Deliver(batch []*Request) (ok, kick bool)
+}
+
+// Recorder is an optional interface of a Sink that takes no packets
+// (Accepting reports false): Record sees every batch of final requests, as
+// the default context's list of requests for Nwait and Waitcomplete. It is
+// called with Context.reapMu held.
+type Recorder interface {
+	Record(batch []*Request)
+}
+
+// slot is one entry of a context's slot table. A slot is in use from Submit
+// until its event is reaped; its iocb is what io_submit was given.
+type slot struct {
+	req *Request
+	iov []abi.Iovec // the iovec array of a vectored request, reused
+}
+
+// Context is one kernel AIO context with its eventfd and slot table.
+//
+// All methods are safe for concurrent use. Submit may be called by any
+// number of goroutines; Poll serialises the ring's consumers; the driver
+// role lets one goroutine at a time park on the eventfd.
+type Context struct {
+	kctx  uint64
+	ring  *sys.Ring // nil: reap with io_getevents
+	efd   int
+	efile *os.File // efd, registered with the netpoller
+	depth int
+	sink  Sink
+
+	mu       sync.Mutex // guards the fields below
+	slots    []slot
+	iocbs    []abi.IOCB // iocbs[i] is slot i's iocb
+	free     []int32
+	inflight int
+	seq      uint64 // submission order, for fsync barriers
+	closed   bool
+
+	reapMu sync.Mutex // serialises ring consumers; taken before mu
+	events []abi.IOEvent
+	batch  []*Request // scratch under reapMu
+	pkts   []*Request // scratch under reapMu
+	after  []effect   // under reapMu: side effects to run after unlock
+	spare  []effect   // under reapMu: the other buffer of after
+
+	drive    sync.Mutex  // the driver role: held while parked on efd
+	parked   atomic.Bool // a driver is parked (Kick would wake it)
+	efbuf    [8]byte     // eventfd read buffer, driver only
+	deadline time.Time   // efile's read deadline, driver only
+
+	// OnRelease, if set before the context is used, runs whenever the
+	// driver role is released, so the owner can pass it to another waiter.
+	OnRelease func()
+
+	lisMu sync.Mutex
+	lis   []chan struct{} // see Listen
+	nlis  atomic.Int32    // len(lis), read without lisMu
+
+	assocMu sync.Mutex                       // serialises writers of assoc
+	assoc   atomic.Pointer[map[int]uintptr] // fd -> completion key, copy on write
+
+	// life guards the ring mapping and the eventfd: readers of either hold
+	// it shared; Close takes it exclusively to mark the context dead before
+	// io_destroy unmaps the ring and the eventfd is closed.
+	life sync.RWMutex
+	dead bool
+}
+
+// ErrLimit wraps EAGAIN from io_setup with the name of the knob to raise.
+type limitError struct{ depth int }
+
+func (e *limitError) Error() string {
+	return fmt.Sprintf("setup io context of %d events: system-wide AIO limit reached (raise /proc/sys/fs/aio-max-nr, see /proc/sys/fs/aio-nr): %v", e.depth, syscall.EAGAIN)
+}
+
+func (e *limitError) Unwrap() error { return syscall.EAGAIN }
+
+// NewContext makes a kernel AIO context able to hold depth requests in
+// flight, and its eventfd. sink receives the final requests; it may be nil
+// (no packets).
+func NewContext(depth int, sink Sink) (*Context, error) {
+	if depth <= 0 {
+		return nil, fmt.Errorf("setup io context: depth %d: %w", depth, syscall.EINVAL)
+	}
+	if !sys.Supported {
+		return nil, fmt.Errorf("setup io context: %w", syscall.ENOSYS)
+	}
+	efd, err := sys.Eventfd()
+	if err != nil {
+		return nil, fmt.Errorf("create eventfd: %w", err)
+	}
+	kctx, err := sys.IoSetup(depth)
+	if err != nil {
+		syscall.Close(efd)
+		if err == sys.Errno(syscall.EAGAIN) {
+			return nil, &limitError{depth}
+		}
+		return nil, fmt.Errorf("setup io context of %d events: %w", depth, err)
+	}
+	c := &Context{
+		kctx:   kctx,
+		ring:   sys.NewRing(kctx),
+		efd:    efd,
+		efile:  os.NewFile(uintptr(efd), "goiocp-eventfd"),
+		depth:  depth,
+		sink:   sink,
+		slots:  make([]slot, depth),
+		iocbs:  make([]abi.IOCB, depth),
+		free:   make([]int32, depth),
+		events: make([]abi.IOEvent, depth),
+		batch:  make([]*Request, 0, depth),
+		pkts:   make([]*Request, 0, depth),
+	}
+	for i := range c.free {
+		c.free[i] = int32(depth - 1 - i)
+	}
+	registerContext(c)
+	return c, nil
+}
+
+// Fd returns the context's eventfd, which also names a port.
+func (c *Context) Fd() int { return c.efd }
+
+// Depth returns how many requests the context holds in flight.
+func (c *Context) Depth() int { return c.depth }
+
+// InFlight returns how many requests hold a slot.
+func (c *Context) InFlight() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.inflight
+}
+
+// UserspaceReap reports whether the ring is reaped without system calls.
+func (c *Context) UserspaceReap() bool { return c.ring != nil }
+
+// Submit queues reqs, all claimed and filled by the caller, on c in order.
+// A request that cannot be queued is made final with its errno (EAGAIN when
+// no slot is free, EBADF when the context is closed, or what io_submit
+// refused it with) and performs no I/O. Submit returns the errno of the
+// first request refused, or 0.
+func (c *Context) Submit(reqs []*Request) syscall.Errno {
+	var first syscall.Errno
+	fail := func(r *Request, e syscall.Errno) {
+		if first == 0 {
+			first = e
+		}
+		r.Fail(e)
+	}
+	n := c.allocSlots(reqs)
+	for _, r := range reqs[n:] {
+		if c.isClosed() {
+			fail(r, syscall.EBADF)
+		} else {
+			fail(r, syscall.EAGAIN)
+		}
+	}
+	reqs = reqs[:n]
+	if len(reqs) == 0 {
+		return first
+	}
+
+	// Fsyncs with earlier requests on their file still in flight wait in
+	// user space; the others go to the kernel now.
+	sb := getScratch()
+	defer putScratch(sb)
+	for _, r := range reqs {
+		if r.isFsync() && c.holdFsync(r) {
+			continue
+		}
+		sb.iocbs = append(sb.iocbs, &c.iocbs[r.slot])
+		sb.reqs = append(sb.reqs, r)
+	}
+	for i, e := range c.submitIocbs(sb.iocbs) {
+		c.release(sb.reqs[i])
+		fail(sb.reqs[i], e)
+	}
+	return first
+}
+
+// allocSlots gives as many of reqs as it can a slot and fills their iocbs,
+// reaping once if the table is full. It returns how many got one.
+func (c *Context) allocSlots(reqs []*Request) int {
+	n := 0
+	for polled := false; ; polled = true {
+		c.mu.Lock()
+		if c.closed {
+			c.mu.Unlock()
+			return n
+		}
+		for n < len(reqs) && len(c.free) > 0 {
+			i := c.free[len(c.free)-1]
+			c.free = c.free[:len(c.free)-1]
+			c.inflight++
+			r := reqs[n]
+			c.seq++
+			r.ctx, r.slot, r.seq = c, i, c.seq
+			r.barriers, r.held = nil, nil
+			c.slots[i].req = r
+			c.fillLocked(i, r)
+			n++
+		}
+		c.mu.Unlock()
+		if n == len(reqs) || polled || c.Poll() == 0 {
+			return n
+		}
+	}
+}
+
+// fillLocked writes slot i's iocb for r.
+func (c *Context) fillLocked(i int32, r *Request) {
+	cb := &c.iocbs[i]
+	*cb = abi.IOCB{
+		Data:    uint64(i),
+		Opcode:  r.Cmd,
+		Fildes:  uint32(r.Fd),
+		Offset:  r.Offset,
+		Flags:   abi.IOCB_FLAG_RESFD,
+		ResFD:   uint32(c.efd),
+		RWFlags: 0,
+	}
+	switch r.Cmd {
+	case abi.IOCB_CMD_PREAD, abi.IOCB_CMD_PWRITE:
+		sys.SetBuf(cb, r.Buf)
+	case abi.IOCB_CMD_PREADV, abi.IOCB_CMD_PWRITEV:
+		s := &c.slots[i]
+		if cap(s.iov) < len(r.Iov) {
+			s.iov = make([]abi.Iovec, len(r.Iov))
+		}
+		sys.SetIovec(cb, s.iov[:len(r.Iov)], r.Iov)
+	default: // fsync: offset, buffer and count must be zero (fs/aio.c aio_fsync)
+		cb.Offset = 0
+	}
+	if r.Prio > 0 {
+		// POSIX lowers a request's priority by aio_reqprio; map 1..20 onto the
+		// best-effort levels below the default (4) one.
+		cb.Flags |= abi.IOCB_FLAG_IOPRIO
+		cb.Reqprio = int16(abi.IOPRIO_PRIO_VALUE(abi.IOPRIO_CLASS_BE, 4+(r.Prio*3+19)/20))
+	}
+}
+
+// submitIocbs calls io_submit until every iocb is queued or refused, and
+// returns the errnos of the refused ones by index; their slots stay taken.
+// A short count means iocbs[n] was refused with an errno the kernel reports
+// only when it comes first, so the rest is resubmitted to learn it.
+func (c *Context) submitIocbs(iocbs []*abi.IOCB) map[int]syscall.Errno {
+	var failed map[int]syscall.Errno
+	done := 0
+	again := 0
+	for done < len(iocbs) {
+		n, err := sys.IoSubmit(c.kctx, iocbs[done:])
+		if err != nil {
+			e := err.(syscall.Errno)
+			if e == syscall.EAGAIN && again < 100 {
+				// The kernel's own accounting ran out (per-CPU batching can hide
+				// free events until the ring's head is re-read): reap and retry.
+				again++
+				c.Poll()
+				time.Sleep(time.Duration(again) * time.Microsecond)
+				continue
+			}
+			if failed == nil {
+				failed = make(map[int]syscall.Errno)
+			}
+			failed[done] = e
+			done++
+			continue
+		}
+		done += n
+	}
+	return failed
+}
+
+// release frees r's slot after io_submit refused it.
+func (c *Context) release(r *Request) {
+	c.mu.Lock()
+	c.freeSlotLocked(r)
+	bs := r.barriers
+	r.barriers = nil
+	c.mu.Unlock()
+	for _, b := range bs {
+		b.priorDone()
+	}
+}
+
+func (c *Context) freeSlotLocked(r *Request) {
+	c.slots[r.slot].req = nil
+	c.free = append(c.free, r.slot)
+	c.inflight--
+}
+
+func (c *Context) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
+}

@@ -1,0 +1,42 @@
+package engine
+
+import "sync/atomic"
+
+// Group tracks the requests of one ListIO call: it closes Done and fires its
+// Sigevent once every member is final.
+type Group struct {
+	pending atomic.Int32
+	sev     Sigevent
+	Done    chan struct{} // closed when every member is final
+}
+
+// NewGroup returns a group expecting n members, notifying sev when all are
+// final.
+func NewGroup(n int, sev Sigevent) *Group {
+	g := &Group{sev: sev, Done: make(chan struct{})}
+	g.pending.Store(int32(n))
+	if n == 0 {
+		g.complete()
+	}
+	return g
+}
+
+// done counts one member final.
+func (g *Group) done() {
+	if g.pending.Add(-1) == 0 {
+		g.complete()
+	}
+}
+
+func (g *Group) complete() {
+	close(g.Done)
+	g.sev.fire()
+}
+
+// Add adjusts the number of members expected, for members the caller
+// decided to skip after NewGroup.
+func (g *Group) Add(delta int) {
+	if g.pending.Add(int32(delta)) == 0 {
+		g.complete()
+	}
+}

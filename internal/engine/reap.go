@@ -1,0 +1,198 @@
+package engine
+
+import (
+	"syscall"
+
+	"github.com/goiocp/goiocp/internal/sys"
+)
+
+// effect is something that must happen once a request is final, run after
+// the ring lock is released: a notification, a ListIO group count, an fsync
+// barrier count.
+type effect struct {
+	sev     Sigevent
+	group   *Group
+	barrier *barrier
+}
+
+func (e *effect) run() {
+	switch {
+	case e.group != nil:
+		e.group.done()
+	case e.barrier != nil:
+		e.barrier.priorDone()
+	default:
+		e.sev.fire()
+	}
+}
+
+// Poll reaps every event the kernel has posted to c's ring, without
+// blocking, and returns how many it reaped. When the ring is empty it costs
+// a few loads and no system call. Final requests go to the sink in ring
+// order; notifications, ListIO groups and fsync barriers run after the locks
+// are released. Poll on a closed context reaps nothing.
+func (c *Context) Poll() int {
+	c.life.RLock()
+	if c.dead || (c.ring != nil && !c.ring.Pending()) {
+		c.life.RUnlock()
+		return 0
+	}
+	c.reapMu.Lock()
+	total := 0
+	for {
+		n := c.reapLocked()
+		total += n
+		if n < len(c.events) {
+			break
+		}
+	}
+	after := c.takeAfterLocked()
+	c.reapMu.Unlock()
+	c.life.RUnlock()
+	c.runAfter(after)
+	if total > 0 {
+		c.notifyListeners()
+	}
+	return total
+}
+
+// pollLive is Poll for callers that may hold a context past its Close.
+func (c *Context) pollLive() { c.Poll() }
+
+// takeAfterLocked swaps the queued effects out, so that reapers running
+// meanwhile queue into the other buffer; each buffer is owned by at most one
+// goroutine at a time. c.reapMu is held.
+func (c *Context) takeAfterLocked() []effect {
+	if len(c.after) == 0 {
+		return nil
+	}
+	after := c.after
+	c.after, c.spare = c.spare, nil
+	return after
+}
+
+// runAfter runs effects taken by takeAfterLocked and recycles their buffer.
+func (c *Context) runAfter(after []effect) {
+	if after == nil {
+		return
+	}
+	for i := range after {
+		after[i].run()
+		after[i] = effect{}
+	}
+	c.reapMu.Lock()
+	if c.spare == nil {
+		c.spare = after[:0]
+	}
+	c.reapMu.Unlock()
+}
+
+// reapLocked copies one ring's worth of events and makes their requests
+// final. c.reapMu is held.
+func (c *Context) reapLocked() int {
+	var n int
+	if c.ring != nil {
+		n = c.ring.Reap(c.events)
+	} else {
+		var err error
+		n, err = sys.IoGetevents(c.kctx, 0, c.events, 0)
+		if err != nil {
+			return 0
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	batch := c.batch[:0]
+	c.mu.Lock()
+	for _, ev := range c.events[:n] {
+		i := ev.Data
+		if i >= uint64(len(c.slots)) || c.slots[i].req == nil {
+			continue // not ours: cannot happen with a private context
+		}
+		r := c.slots[i].req
+		r.res = ev.Res
+		if r.canceled {
+			if ev.Res >= 0 {
+				r.canceled = false // the cancellation came too late: it ran
+			} else {
+				r.res = -int64(syscall.ECANCELED)
+			}
+		}
+		c.freeSlotLocked(r)
+		batch = append(batch, r)
+	}
+	c.mu.Unlock()
+	c.finishBatchLocked(batch)
+	clear(batch)
+	c.batch = batch[:0]
+	return n
+}
+
+// finishBatchLocked makes every request of batch final with the result
+// stored in its res, hands the packet-making ones to the sink, and queues
+// the side effects. c.reapMu is held; the requests no longer hold slots.
+func (c *Context) finishBatchLocked(batch []*Request) {
+	accepting := c.sink != nil && c.sink.Accepting()
+	pkts := c.pkts[:0]
+	for _, r := range batch {
+		packet := accepting && !r.canceled
+		// r no longer holds a slot, so no fsync can find it and add a
+		// barrier: r.barriers is stable without c.mu.
+		bs := r.barriers
+		r.barriers = nil
+		if r.Sev.Notify != NotifyNone {
+			c.after = append(c.after, effect{sev: r.Sev})
+		}
+		if g := r.Group; g != nil {
+			c.after = append(c.after, effect{group: g})
+		}
+		for _, b := range bs {
+			c.after = append(c.after, effect{barrier: b})
+		}
+		r.finish(r.res, packet)
+		if packet {
+			pkts = append(pkts, r)
+		}
+	}
+	if !accepting {
+		if rec, ok := c.sink.(Recorder); ok {
+			rec.Record(batch)
+		}
+	}
+	if len(pkts) > 0 {
+		ok, kick := c.sink.Deliver(pkts)
+		if !ok {
+			for _, r := range pkts {
+				r.Harvested()
+			}
+		}
+		if kick {
+			// The sink handed packets to a waiter parked as driver. The
+			// context cannot be dead: these requests held slots until now.
+			_ = sys.EventfdAdd(c.efd)
+		}
+	}
+	clear(pkts)
+	c.pkts = pkts[:0]
+}
+
+// Finish makes a request that never reached the kernel (a held fsync, a
+// request cancelled in user space, one run by a worker) final with res, as
+// if its event had been reaped: packet, notification and all. r must hold a
+// slot of c.
+func (c *Context) Finish(r *Request, res int64) {
+	c.reapMu.Lock()
+	c.mu.Lock()
+	c.freeSlotLocked(r)
+	c.mu.Unlock()
+	r.res = res
+	batch := append(c.batch[:0], r)
+	c.finishBatchLocked(batch)
+	clear(batch)
+	c.batch = batch[:0]
+	after := c.takeAfterLocked()
+	c.reapMu.Unlock()
+	c.runAfter(after)
+	c.notifyListeners()
+}

@@ -1,0 +1,25 @@
+package engine
+
+import (
+	"sync"
+
+	"github.com/goiocp/goiocp/internal/abi"
+)
+
+// scratch holds the per-call slices of one Submit, pooled so that batches
+// do not allocate in steady state.
+type scratch struct {
+	iocbs []*abi.IOCB
+	reqs  []*Request
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+func getScratch() *scratch { return scratchPool.Get().(*scratch) }
+
+func putScratch(s *scratch) {
+	clear(s.iocbs)
+	clear(s.reqs)
+	s.iocbs, s.reqs = s.iocbs[:0], s.reqs[:0]
+	scratchPool.Put(s)
+}

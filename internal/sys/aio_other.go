@@ -1,0 +1,77 @@
+//go:build !linux
+
+package sys
+
+import (
+	"syscall"
+	"time"
+
+	"github.com/goiocp/goiocp/internal/abi"
+)
+
+// Supported reports whether this GOOS has Linux native AIO.
+const Supported = false
+
+var errNoSys = Errno(syscall.ENOSYS)
+
+// IoSetup returns ENOSYS: this GOOS has no Linux native AIO.
+func IoSetup(nr int) (uint64, error) { return 0, errNoSys }
+
+// IoDestroy returns ENOSYS.
+func IoDestroy(ctx uint64) error { return errNoSys }
+
+// IoSubmit returns ENOSYS.
+func IoSubmit(ctx uint64, iocbs []*abi.IOCB) (int, error) { return 0, errNoSys }
+
+// IoGetevents returns ENOSYS.
+func IoGetevents(ctx uint64, min int, events []abi.IOEvent, timeout time.Duration) (int, error) {
+	return 0, errNoSys
+}
+
+// IoCancel returns ENOSYS.
+func IoCancel(ctx uint64, iocb *abi.IOCB) error { return errNoSys }
+
+// Ring is never available off Linux.
+type Ring struct{}
+
+// NewRing returns nil.
+func NewRing(ctx uint64) *Ring { return nil }
+
+// Pending reports false.
+func (r *Ring) Pending() bool { return false }
+
+// Reap returns 0.
+func (r *Ring) Reap(dst []abi.IOEvent) int { return 0 }
+
+// Nr returns 0.
+func (r *Ring) Nr() int { return 0 }
+
+// SetBuf records only the length.
+func SetBuf(iocb *abi.IOCB, b []byte) { iocb.Nbytes = uint64(len(b)) }
+
+// SetIovec records only the count.
+func SetIovec(iocb *abi.IOCB, iov []abi.Iovec, bufs [][]byte) { iocb.Nbytes = uint64(len(bufs)) }
+
+// IocbAddr returns 0.
+func IocbAddr(iocb *abi.IOCB) uint64 { return 0 }
+
+// Eventfd returns ENOSYS.
+func Eventfd() (int, error) { return -1, errNoSys }
+
+// EventfdAdd returns ENOSYS.
+func EventfdAdd(fd int) error { return errNoSys }
+
+// FdValid returns ENOSYS.
+func FdValid(fd int) error { return errNoSys }
+
+// Signal returns ENOSYS.
+func Signal(sig syscall.Signal) error { return errNoSys }
+
+// Fsync ops of aio_fsync(3); placeholders where the GOOS lacks them.
+const (
+	O_SYNC  = 0x101000
+	O_DSYNC = 0x1000
+)
+
+// MaxSignal is the highest signal number accepted.
+const MaxSignal = 64

@@ -1,0 +1,40 @@
+//go:build linux
+
+package sys
+
+import (
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// FdValid reports EBADF when fd is not an open file descriptor.
+func FdValid(fd int) error {
+	if fd < 0 {
+		return Errno(syscall.EBADF)
+	}
+	for {
+		_, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return Errno(err.(syscall.Errno))
+		}
+		return nil
+	}
+}
+
+// Signal sends sig to this process, as a SIGEV_SIGNAL notification does.
+func Signal(sig syscall.Signal) error {
+	return unix.Kill(unix.Getpid(), sig)
+}
+
+// Fsync ops of aio_fsync(3).
+const (
+	O_SYNC  = unix.O_SYNC
+	O_DSYNC = unix.O_DSYNC
+)
+
+// MaxSignal is the highest signal number (SIGRTMAX).
+const MaxSignal = 64
