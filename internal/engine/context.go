@@ -83,7 +83,7 @@ type Context struct {
 	lis   []chan struct{} // see Listen
 	nlis  atomic.Int32    // len(lis), read without lisMu
 
-	assocMu sync.Mutex                       // serialises writers of assoc
+	assocMu sync.Mutex                      // serialises writers of assoc
 	assoc   atomic.Pointer[map[int]uintptr] // fd -> completion key, copy on write
 
 	// life guards the ring mapping and the eventfd: readers of either hold
