@@ -219,3 +219,10 @@ func (p *Port) PostQueuedCompletionStatus(bytes int, key uintptr, cb *aiocb.AIOC
 	}
 	return nil
 }
+
+// Waiters returns how many goroutines are blocked in the port's waits.
+func (p *Port) Waiters() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.waiters)
+}

@@ -64,9 +64,10 @@ func (p *Port) Wait(ctx context.Context) (completion.Packet, error) {
 	defer stop()
 	n, err := p.get(&pkt, 1, deadline, false, ctx.Done())
 	if n == 0 {
-		if err == ErrTimeout || ctx.Err() != nil {
-			if cerr := ctx.Err(); cerr != nil {
-				return completion.Packet{}, cerr
+		if err == ErrTimeout {
+			// Our clock may pass the deadline a moment before ctx's does.
+			if err = ctx.Err(); err == nil {
+				err = context.DeadlineExceeded
 			}
 		}
 		return completion.Packet{}, err

@@ -1,0 +1,103 @@
+package faultfs
+
+import (
+	"context"
+	"syscall"
+	"time"
+)
+
+// Op is the kind of file system request a Rule applies to.
+type Op int
+
+// The request kinds.
+const (
+	AnyOp Op = iota // every read, write and fsync
+	Read            // FUSE_READ
+	Write           // FUSE_WRITE
+	Fsync           // FUSE_FSYNC
+)
+
+// String returns the request kind's name.
+func (o Op) String() string {
+	switch o {
+	case AnyOp:
+		return "any"
+	case Read:
+		return "read"
+	case Write:
+		return "write"
+	case Fsync:
+		return "fsync"
+	}
+	return "op?"
+}
+
+// Rule is one fault. It applies to the requests of kind Op whose byte range
+// overlaps [Off, Off+Len) (Len <= 0 means the one byte at Off; fsyncs match
+// any range), at most Times times (0: every time). The first rule of a file
+// that applies decides the request's fate, in this order: wait (Delay, then
+// Hold), then fail with Err, else transfer at most Short bytes.
+type Rule struct {
+	Op  Op
+	Off int64
+	Len int64
+
+	// Err, when not 0, fails the request with this errno (EIO, ENOSPC...).
+	Err syscall.Errno
+	// Short, when > 0, transfers at most Short bytes: a read returns the
+	// first Short bytes asked for, a write stores them and reports Short.
+	Short int
+	// Delay holds the request this long before answering it.
+	Delay time.Duration
+	// Hold, when not nil, holds the request until Hold is closed (or the
+	// mount ends, or the kernel interrupts the request).
+	Hold <-chan struct{}
+	// Times bounds how often the rule applies; 0 is no bound.
+	Times int
+}
+
+// matches reports whether r applies to a request of kind op on [off, off+n).
+func (r *Rule) matches(op Op, off int64, n int) bool {
+	if r.Op != AnyOp && r.Op != op {
+		return false
+	}
+	if op == Fsync {
+		return true
+	}
+	l := r.Len
+	if l <= 0 {
+		l = 1
+	}
+	end := off + int64(n)
+	if n == 0 {
+		end = off + 1
+	}
+	return off < r.Off+l && r.Off < end
+}
+
+// wait sleeps for the rule's Delay and then waits for its Hold, cut short by
+// the end of the mount or the request's interruption. It reports false when
+// cut short.
+func (r *Rule) wait(ctx context.Context, done <-chan struct{}) bool {
+	if r.Delay > 0 {
+		t := time.NewTimer(r.Delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-done:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
+	if r.Hold != nil {
+		select {
+		case <-r.Hold:
+		case <-done:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,177 @@
+// Package testutil holds what goiocp's tests share: files on the file
+// systems the tests cover, page-aligned and faulting buffers, and the leak
+// checks (fds, /proc/sys/fs/aio-nr, goroutines) every package runs.
+package testutil
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// FS is a file system the tests run on.
+type FS struct {
+	Name string
+	Dir  string
+}
+
+// FileSystems returns the file systems to run a test on: the test's temp
+// directory (ext4 here) and /dev/shm (tmpfs) when it exists.
+func FileSystems(t testing.TB) []FS {
+	fss := []FS{{"disk", t.TempDir()}}
+	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
+		d, err := os.MkdirTemp("/dev/shm", "goiocp-test-")
+		if err == nil {
+			t.Cleanup(func() { os.RemoveAll(d) })
+			fss = append(fss, FS{"tmpfs", d})
+		}
+	}
+	return fss
+}
+
+// Pattern returns n bytes that differ at every offset of a file, so a read
+// from a wrong offset is caught.
+func Pattern(seed uint64, n int) []byte {
+	b := make([]byte, n)
+	r := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+// File creates a file in dir holding data, opened with flag (O_RDWR if 0)
+// and closed at cleanup. It returns the file and its fd.
+func File(t testing.TB, dir string, data []byte, flag int) (*os.File, int) {
+	t.Helper()
+	name := filepath.Join(dir, fmt.Sprintf("f-%d", rand.Uint64()))
+	if err := os.WriteFile(name, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if flag == 0 {
+		flag = os.O_RDWR
+	}
+	f, err := os.OpenFile(name, flag, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f, int(f.Fd())
+}
+
+// Contents returns the bytes of the file at path.
+func Contents(t testing.TB, f *os.File) []byte {
+	t.Helper()
+	b, err := os.ReadFile(f.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// Aligned returns n bytes of page-aligned anonymous memory, as O_DIRECT
+// needs, unmapped at cleanup.
+func Aligned(t testing.TB, n int) []byte {
+	t.Helper()
+	b, err := unix.Mmap(-1, 0, n, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Munmap(b) })
+	return b
+}
+
+// Faulting returns n bytes of memory the kernel can neither read nor write
+// (PROT_NONE): I/O into it fails with EFAULT.
+func Faulting(t testing.TB, n int) []byte {
+	t.Helper()
+	b, err := unix.Mmap(-1, 0, n, unix.PROT_NONE, unix.MAP_ANON|unix.MAP_PRIVATE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Munmap(b) })
+	return b
+}
+
+// OpenFds returns the number of open fds of this process.
+func OpenFds() int {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return -1
+	}
+	return len(ents)
+}
+
+// AioNr returns /proc/sys/fs/aio-nr, the events reserved by io_setup
+// system-wide, or -1 where it cannot be read.
+func AioNr() int {
+	b, err := os.ReadFile("/proc/sys/fs/aio-nr")
+	if err != nil {
+		return -1
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+// Equal reports the first differing offset of got and want, or -1.
+func Equal(got, want []byte) int {
+	if bytes.Equal(got, want) {
+		return -1
+	}
+	for i := range min(len(got), len(want)) {
+		if got[i] != want[i] {
+			return i
+		}
+	}
+	return min(len(got), len(want))
+}
+
+// IsRoot reports whether the tests run as root.
+func IsRoot() bool { return os.Geteuid() == 0 }
+
+// AioRings returns how many kernel AIO rings this process has mapped: one
+// per live io_setup context ("/[aio] (deleted)" in /proc/self/maps). Unlike
+// /proc/sys/fs/aio-nr it counts this process only.
+func AioRings() int {
+	b, err := os.ReadFile("/proc/self/maps")
+	if err != nil {
+		return -1
+	}
+	return strings.Count(string(b), "[aio]")
+}
+
+// Leaks compares fds and AIO rings with a baseline taken by Baseline.
+type Leaks struct{ fds, rings int }
+
+// Baseline records the process's open fds and AIO rings. It first makes
+// the Go runtime open its netpoller (an epoll fd and a wake-up eventfd, kept
+// for the life of the process), so those do not count as leaks.
+func Baseline() Leaks {
+	if r, w, err := os.Pipe(); err == nil {
+		r.Close()
+		w.Close()
+	}
+	return Leaks{OpenFds(), AioRings()}
+}
+
+// Check returns a description of what leaked since the baseline, or "".
+func (l Leaks) Check() string {
+	var s []string
+	if n := OpenFds(); n != l.fds {
+		s = append(s, fmt.Sprintf("open fds %d -> %d", l.fds, n))
+	}
+	if n := AioRings(); n != l.rings {
+		s = append(s, fmt.Sprintf("aio rings %d -> %d", l.rings, n))
+	}
+	return strings.Join(s, ", ")
+}
