@@ -45,7 +45,7 @@ func get(t testing.TB, p *port.Port) completion.Packet {
 }
 
 func TestCreate(t *testing.T) {
-	_, fd := testutil.File(t, t.TempDir(), []byte("x"), 0)
+	_, fd := testutil.File(t, t.TempDir(), []byte("x"), os.O_RDWR)
 
 	p, err := port.Create(-1, nil, 0, 0)
 	if err != nil {
@@ -160,7 +160,7 @@ func TestPostRoundTrip(t *testing.T) {
 // TestFIFO: posted and I/O packets share one FIFO.
 func TestFIFO(t *testing.T) {
 	p := newPort(t)
-	_, fd := testutil.File(t, t.TempDir(), make([]byte, 4096), 0)
+	_, fd := testutil.File(t, t.TempDir(), make([]byte, 4096), os.O_RDWR)
 	if err := p.Associate(fd, 9); err != nil {
 		t.Fatal(err)
 	}
@@ -306,7 +306,7 @@ func TestShortReadAndEOF(t *testing.T) {
 // TestEFAULT: a buffer the kernel cannot write makes a packet carrying
 // EFAULT, and a nil error from the wait.
 func TestEFAULT(t *testing.T) {
-	_, fd := testutil.File(t, t.TempDir(), make([]byte, 8192), 0)
+	_, fd := testutil.File(t, t.TempDir(), make([]byte, 8192), os.O_RDWR)
 	p := newPort(t)
 	p.Associate(fd, 0)
 	cb := cbFor(p, fd, 0, testutil.Faulting(t, 4096))
@@ -334,7 +334,7 @@ func TestEFAULT(t *testing.T) {
 // TestVectored reads into 10 iovecs and writes from 10.
 func TestVectored(t *testing.T) {
 	data := testutil.Pattern(3, 10*512+512)
-	f, fd := testutil.File(t, t.TempDir(), data, 0)
+	f, fd := testutil.File(t, t.TempDir(), data, os.O_RDWR)
 	p := newPort(t)
 	p.Associate(fd, 0)
 	iov := make([][]byte, 10)
@@ -666,7 +666,7 @@ func TestAssociate(t *testing.T) {
 	if err := p.Associate(-5, 0); !errors.Is(err, syscall.EBADF) {
 		t.Errorf("Associate(-5): %v", err)
 	}
-	_, fd := testutil.File(t, t.TempDir(), []byte("abc"), 0)
+	_, fd := testutil.File(t, t.TempDir(), []byte("abc"), os.O_RDWR)
 	q := newPort(t)
 	// One file on two ports, one port with two files.
 	if err := p.Associate(fd, 1); err != nil {
@@ -675,7 +675,7 @@ func TestAssociate(t *testing.T) {
 	if err := q.Associate(fd, 2); err != nil {
 		t.Fatal(err)
 	}
-	_, fd2 := testutil.File(t, t.TempDir(), []byte("def"), 0)
+	_, fd2 := testutil.File(t, t.TempDir(), []byte("def"), os.O_RDWR)
 	if err := p.Associate(fd2, 3); err != nil {
 		t.Fatal(err)
 	}

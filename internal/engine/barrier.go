@@ -48,9 +48,7 @@ func (c *Context) holdFsync(r *Request) bool {
 	if b.pending.Load() == 1 {
 		return false
 	}
-	c.mu.Lock()
-	r.held = b
-	c.mu.Unlock()
+	r.held.Store(b)
 	if foreign {
 		// Earlier requests sit in other contexts, which nobody may be
 		// harvesting: keep them reaped until the barrier opens.
@@ -67,10 +65,10 @@ func (b *barrier) priorDone() {
 		return
 	}
 	r := b.fsync
-	c := r.ctx
+	c := r.ctx.Load()
 	c.mu.Lock()
 	canceled := r.canceled
-	r.held = nil
+	r.held.Store(nil)
 	c.mu.Unlock()
 	if canceled {
 		return // Cancel already finished it

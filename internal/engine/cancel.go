@@ -25,7 +25,7 @@ func Cancel(fd int, only *Request) CancelCounts {
 		if !only.InFlight() {
 			return cc
 		}
-		ctxs = []*Context{only.ctx}
+		ctxs = []*Context{only.ctx.Load()}
 	} else {
 		ctxs = contexts()
 	}
@@ -48,7 +48,7 @@ func Cancel(fd int, only *Request) CancelCounts {
 			if r == nil || r.Fd != fd || (only != nil && r != only) || r.canceled {
 				continue
 			}
-			if r.held != nil {
+			if r.held.Load() != nil {
 				r.canceled = true
 				userspace = append(userspace, r)
 				continue

@@ -75,6 +75,9 @@ type Context struct {
 	efbuf    [8]byte     // eventfd read buffer, driver only
 	deadline time.Time   // efile's read deadline, driver only
 
+	notifying atomic.Int32 // requests in flight that notify; see notify.go
+	reaping   atomic.Bool  // the reaper goroutine runs
+
 	// OnRelease, if set before the context is used, runs whenever the
 	// driver role is released, so the owner can pass it to another waiter.
 	OnRelease func()
@@ -202,6 +205,7 @@ func (c *Context) Submit(reqs []*Request) syscall.Errno {
 		c.release(sb.reqs[i])
 		fail(sb.reqs[i], e)
 	}
+	c.ensureReaper()
 	return first
 }
 
@@ -221,9 +225,14 @@ func (c *Context) allocSlots(reqs []*Request) int {
 			c.inflight++
 			r := reqs[n]
 			c.seq++
-			r.ctx, r.slot, r.seq = c, i, c.seq
-			r.barriers, r.held = nil, nil
+			r.slot, r.seq = i, c.seq
+			r.ctx.Store(c)
+			r.held.Store(nil)
+			r.barriers = nil
 			c.slots[i].req = r
+			if r.notifies() {
+				c.notifying.Add(1)
+			}
 			c.fillLocked(i, r)
 			n++
 		}
@@ -311,6 +320,9 @@ func (c *Context) release(r *Request) {
 }
 
 func (c *Context) freeSlotLocked(r *Request) {
+	if r.notifies() {
+		c.notifying.Add(-1)
+	}
 	c.slots[r.slot].req = nil
 	c.free = append(c.free, r.slot)
 	c.inflight--

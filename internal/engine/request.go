@@ -74,13 +74,16 @@ type Request struct {
 	state atomic.Uint32
 	res   int64 // bytes, or a negated errno, once final
 
+	// ctx and held are atomic so that Status may run beside a submit of
+	// the same request in another goroutine.
+	ctx  atomic.Pointer[Context] // context of the current or last submission
+	held atomic.Pointer[barrier] // set on an fsync waiting for earlier requests
+
 	// Guarded by ctx.mu while in flight.
-	ctx      *Context
 	slot     int32
 	seq      uint64
 	canceled bool
 	barriers []*barrier // fsyncs waiting for this request
-	held     *barrier   // set on an fsync waiting for earlier requests
 }
 
 // Claim makes r in flight for a new submission. It fails with EBUSY while
@@ -104,7 +107,7 @@ func (r *Request) Claim() error {
 func (r *Request) Gen() uint32 { return r.state.Load() >> genShift }
 
 // Context returns the context of the current or last submission.
-func (r *Request) Context() *Context { return r.ctx }
+func (r *Request) Context() *Context { return r.ctx.Load() }
 
 // InFlight reports whether r is in flight.
 func (r *Request) InFlight() bool { return r.state.Load()&phaseMask == phaseInFlight }
@@ -156,8 +159,10 @@ func (r *Request) Harvested() {
 func (r *Request) Status() error {
 	s := r.state.Load()
 	if s&phaseMask == phaseInFlight {
-		r.ctx.Poll()
-		if b := r.held; b != nil {
+		if c := r.ctx.Load(); c != nil {
+			c.Poll()
+		}
+		if b := r.held.Load(); b != nil {
 			b.poll()
 		}
 		s = r.state.Load()
@@ -176,7 +181,9 @@ func (r *Request) Status() error {
 // never submitted or already returned.
 func (r *Request) Return() (int, error) {
 	if r.state.Load()&phaseMask == phaseInFlight {
-		r.ctx.Poll()
+		if c := r.ctx.Load(); c != nil {
+			c.Poll()
+		}
 	}
 	for {
 		s := r.state.Load()

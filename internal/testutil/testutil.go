@@ -47,16 +47,14 @@ func Pattern(seed uint64, n int) []byte {
 	return b
 }
 
-// File creates a file in dir holding data, opened with flag (O_RDWR if 0)
-// and closed at cleanup. It returns the file and its fd.
+// File creates a file in dir holding data, opened with flag (os.O_RDWR,
+// os.O_RDONLY, ..., possibly with O_DIRECT) and closed at cleanup. It
+// returns the file and its fd.
 func File(t testing.TB, dir string, data []byte, flag int) (*os.File, int) {
 	t.Helper()
 	name := filepath.Join(dir, fmt.Sprintf("f-%d", rand.Uint64()))
 	if err := os.WriteFile(name, data, 0o600); err != nil {
 		t.Fatal(err)
-	}
-	if flag == 0 {
-		flag = os.O_RDWR
 	}
 	f, err := os.OpenFile(name, flag, 0)
 	if err != nil {
