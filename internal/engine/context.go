@@ -121,7 +121,7 @@ func NewContext(depth int, sink Sink) (*Context, error) {
 	}
 	kctx, err := sys.IoSetup(depth)
 	if err != nil {
-		syscall.Close(efd)
+		sys.CloseFd(efd)
 		if err == sys.Errno(syscall.EAGAIN) {
 			return nil, &limitError{depth}
 		}

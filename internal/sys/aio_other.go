@@ -75,3 +75,6 @@ const (
 
 // MaxSignal is the highest signal number accepted.
 const MaxSignal = 64
+
+// CloseFd returns ENOSYS.
+func CloseFd(fd int) error { return errNoSys }

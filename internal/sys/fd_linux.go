@@ -38,3 +38,6 @@ const (
 
 // MaxSignal is the highest signal number (SIGRTMAX).
 const MaxSignal = 64
+
+// CloseFd closes fd.
+func CloseFd(fd int) error { return unix.Close(fd) }

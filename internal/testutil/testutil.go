@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package testutil holds what goiocp's tests share: files on the file
 // systems the tests cover, page-aligned and faulting buffers, and the leak
 // checks (fds, /proc/sys/fs/aio-nr, goroutines) every package runs.
