@@ -48,6 +48,15 @@ func Cancel(fd int, only *Request) CancelCounts {
 			if r == nil || r.Fd != fd || (only != nil && r != only) || r.canceled {
 				continue
 			}
+			if r.worker == workerQueued {
+				r.canceled = true // the worker finishes it with ECANCELED
+				cc.Canceled++
+				continue
+			}
+			if r.worker == workerRunning {
+				cc.NotCanceled++
+				continue
+			}
 			if r.held.Load() != nil {
 				r.canceled = true
 				userspace = append(userspace, r)

@@ -62,18 +62,19 @@ type Context struct {
 	inflight int
 	seq      uint64 // submission order, for fsync barriers
 	closed   bool
+	blocking map[int]uint8 // fd -> directions refusing RWF_NOWAIT (EOPNOTSUPP)
 
-	reapMu sync.Mutex // serialises ring consumers; taken before mu
-	events []abi.IOEvent
-	batch  []*Request // scratch under reapMu
-	pkts   []*Request // scratch under reapMu
-	after  []effect   // under reapMu: side effects to run after unlock
-	spare  []effect   // under reapMu: the other buffer of after
+	reapMu    sync.Mutex // serialises ring consumers; taken before mu
+	events    []abi.IOEvent
+	batch     []*Request // scratch under reapMu
+	pkts      []*Request // scratch under reapMu
+	toWorkers []*Request // scratch under reapMu: requests for workers
+	after     []effect   // under reapMu: side effects to run after unlock
+	spare     []effect   // under reapMu: the other buffer of after
 
-	drive    sync.Mutex  // the driver role: held while parked on efd
-	parked   atomic.Bool // a driver is parked (Kick would wake it)
-	efbuf    [8]byte     // eventfd read buffer, driver only
-	deadline time.Time   // efile's read deadline, driver only
+	drive    sync.Mutex // the driver role: held while parked on efd
+	efbuf    [8]byte    // eventfd read buffer, driver only
+	deadline time.Time  // efile's read deadline, driver only
 
 	notifying atomic.Int32 // requests in flight that notify; see notify.go
 	reaping   atomic.Bool  // the reaper goroutine runs
@@ -128,18 +129,19 @@ func NewContext(depth int, sink Sink) (*Context, error) {
 		return nil, fmt.Errorf("setup io context of %d events: %w", depth, err)
 	}
 	c := &Context{
-		kctx:   kctx,
-		ring:   sys.NewRing(kctx),
-		efd:    efd,
-		efile:  os.NewFile(uintptr(efd), "goiocp-eventfd"),
-		depth:  depth,
-		sink:   sink,
-		slots:  make([]slot, depth),
-		iocbs:  make([]abi.IOCB, depth),
-		free:   make([]int32, depth),
-		events: make([]abi.IOEvent, depth),
-		batch:  make([]*Request, 0, depth),
-		pkts:   make([]*Request, 0, depth),
+		kctx:     kctx,
+		ring:     sys.NewRing(kctx),
+		efd:      efd,
+		efile:    os.NewFile(uintptr(efd), "goiocp-eventfd"),
+		depth:    depth,
+		sink:     sink,
+		slots:    make([]slot, depth),
+		iocbs:    make([]abi.IOCB, depth),
+		free:     make([]int32, depth),
+		blocking: make(map[int]uint8),
+		events:   make([]abi.IOEvent, depth),
+		batch:    make([]*Request, 0, depth),
+		pkts:     make([]*Request, 0, depth),
 	}
 	for i := range c.free {
 		c.free[i] = int32(depth - 1 - i)
@@ -229,6 +231,7 @@ func (c *Context) allocSlots(reqs []*Request) int {
 			r.ctx.Store(c)
 			r.held.Store(nil)
 			r.barriers = nil
+			r.worker = 0
 			c.slots[i].req = r
 			if r.notifies() {
 				c.notifying.Add(1)
@@ -247,13 +250,17 @@ func (c *Context) allocSlots(reqs []*Request) int {
 func (c *Context) fillLocked(i int32, r *Request) {
 	cb := &c.iocbs[i]
 	*cb = abi.IOCB{
-		Data:    uint64(i),
-		Opcode:  r.Cmd,
-		Fildes:  uint32(r.Fd),
-		Offset:  r.Offset,
-		Flags:   abi.IOCB_FLAG_RESFD,
-		ResFD:   uint32(c.efd),
-		RWFlags: 0,
+		Data:   uint64(i),
+		Opcode: r.Cmd,
+		Fildes: uint32(r.Fd),
+		Offset: r.Offset,
+		Flags:  abi.IOCB_FLAG_RESFD,
+		ResFD:  uint32(c.efd),
+	}
+	if d := direction(r.Cmd); d != 0 && c.blocking[r.Fd]&d == 0 {
+		// Never block in io_submit: what would block comes back as EAGAIN
+		// and goes to a worker (see worker.go).
+		cb.RWFlags = abi.RWF_NOWAIT
 	}
 	switch r.Cmd {
 	case abi.IOCB_CMD_PREAD, abi.IOCB_CMD_PWRITE:
@@ -284,9 +291,24 @@ func (c *Context) submitIocbs(iocbs []*abi.IOCB) map[int]syscall.Errno {
 	done := 0
 	again := 0
 	for done < len(iocbs) {
-		n, err := sys.IoSubmit(c.kctx, iocbs[done:])
+		var n int
+		var err error
+		if allNowait(iocbs[done:]) {
+			n, err = sys.IoSubmitNowait(c.kctx, iocbs[done:])
+		} else {
+			n, err = sys.IoSubmit(c.kctx, iocbs[done:])
+		}
 		if err != nil {
 			e := err.(syscall.Errno)
+			if e == syscall.EOPNOTSUPP && iocbs[done].RWFlags&abi.RWF_NOWAIT != 0 {
+				// This file cannot honour RWF_NOWAIT: submit it the blocking
+				// way, now and from now on.
+				c.mu.Lock()
+				c.blocking[int(iocbs[done].Fildes)] |= direction(iocbs[done].Opcode)
+				c.mu.Unlock()
+				iocbs[done].RWFlags &^= abi.RWF_NOWAIT
+				continue
+			}
 			if e == syscall.EAGAIN && again < 100 {
 				// The kernel's own accounting ran out (per-CPU batching can hide
 				// free events until the ring's head is re-read): reap and retry.
@@ -305,6 +327,28 @@ func (c *Context) submitIocbs(iocbs []*abi.IOCB) map[int]syscall.Errno {
 		done += n
 	}
 	return failed
+}
+
+// direction returns the bit of cmd in Context.blocking: 1 for reads, 2 for
+// writes, 0 for the rest (which never carry RWF_NOWAIT).
+func direction(cmd uint16) uint8 {
+	switch cmd {
+	case abi.IOCB_CMD_PREAD, abi.IOCB_CMD_PREADV:
+		return 1
+	case abi.IOCB_CMD_PWRITE, abi.IOCB_CMD_PWRITEV:
+		return 2
+	}
+	return 0
+}
+
+// allNowait reports whether every iocb carries RWF_NOWAIT.
+func allNowait(iocbs []*abi.IOCB) bool {
+	for _, cb := range iocbs {
+		if cb.RWFlags&abi.RWF_NOWAIT == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // release frees r's slot after io_submit refused it.

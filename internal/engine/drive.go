@@ -37,9 +37,7 @@ func (c *Context) Park(deadline time.Time) error {
 		}
 		c.deadline = deadline
 	}
-	c.parked.Store(true)
 	_, err := c.efile.Read(c.efbuf[:])
-	c.parked.Store(false)
 	return err
 }
 

@@ -3,6 +3,7 @@ package engine
 import (
 	"syscall"
 
+	"github.com/goiocp/goiocp/internal/abi"
 	"github.com/goiocp/goiocp/internal/sys"
 )
 
@@ -111,6 +112,18 @@ func (c *Context) reapLocked() int {
 			continue // not ours: cannot happen with a private context
 		}
 		r := c.slots[i].req
+		if (ev.Res == -int64(syscall.EAGAIN) || ev.Res == -int64(syscall.EOPNOTSUPP)) &&
+			c.iocbs[i].RWFlags&abi.RWF_NOWAIT != 0 && !r.canceled {
+			// It would have blocked (EAGAIN), or the file system cannot do
+			// this without blocking at all (EOPNOTSUPP, as ext4's buffered
+			// writes): a worker performs it, keeping the slot.
+			if ev.Res == -int64(syscall.EOPNOTSUPP) {
+				c.blocking[r.Fd] |= direction(r.Cmd)
+			}
+			r.worker = workerQueued
+			c.toWorkers = append(c.toWorkers, r)
+			continue
+		}
 		r.res = ev.Res
 		if r.canceled {
 			if ev.Res >= 0 {
@@ -126,6 +139,11 @@ func (c *Context) reapLocked() int {
 	c.finishBatchLocked(batch)
 	clear(batch)
 	c.batch = batch[:0]
+	for _, r := range c.toWorkers {
+		c.dispatch(r)
+	}
+	clear(c.toWorkers)
+	c.toWorkers = c.toWorkers[:0]
 	return n
 }
 
@@ -195,4 +213,8 @@ func (c *Context) Finish(r *Request, res int64) {
 	c.reapMu.Unlock()
 	c.runAfter(after)
 	c.notifyListeners()
+	// No event reached the ring, so the eventfd did not count this
+	// completion: count it, so a driver parked (or about to park) on the
+	// eventfd wakes and its waiters see the request final.
+	c.Kick()
 }

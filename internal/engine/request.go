@@ -83,6 +83,7 @@ type Request struct {
 	slot     int32
 	seq      uint64
 	canceled bool
+	worker   uint8      // workerQueued or workerRunning, see worker.go
 	barriers []*barrier // fsyncs waiting for this request
 }
 

@@ -64,6 +64,27 @@ func IoSubmit(ctx uint64, iocbs []*abi.IOCB) (int, error) {
 	}
 }
 
+// IoSubmitNowait is IoSubmit for a batch whose every iocb carries
+// RWF_NOWAIT: the kernel then returns EAGAIN (in the event) rather than
+// block, so the call is made without telling the Go scheduler, which saves
+// handing this thread's P to another thread for the duration of the call.
+func IoSubmitNowait(ctx uint64, iocbs []*abi.IOCB) (int, error) {
+	if len(iocbs) == 0 {
+		return 0, nil
+	}
+	for {
+		n, _, e := unix.RawSyscall(unix.SYS_IO_SUBMIT, uintptr(ctx), uintptr(len(iocbs)), uintptr(unsafe.Pointer(&iocbs[0])))
+		if e == syscall.EINTR {
+			continue
+		}
+		runtime.KeepAlive(iocbs)
+		if e != 0 {
+			return 0, Errno(e)
+		}
+		return int(n), nil
+	}
+}
+
 // IoGetevents copies up to len(events) completed events of ctx, waiting for
 // at least min of them at most timeout (negative: no limit; 0: do not
 // wait). It pins an OS thread while it blocks, so goiocp calls it with

@@ -23,6 +23,14 @@ func IoDestroy(ctx uint64) error { return errNoSys }
 // IoSubmit returns ENOSYS.
 func IoSubmit(ctx uint64, iocbs []*abi.IOCB) (int, error) { return 0, errNoSys }
 
+// IoSubmitNowait returns ENOSYS.
+func IoSubmitNowait(ctx uint64, iocbs []*abi.IOCB) (int, error) { return 0, errNoSys }
+
+// Perform returns -ENOSYS.
+func Perform(cmd uint16, fd int, buf []byte, iov [][]byte, off int64) int64 {
+	return -int64(syscall.ENOSYS)
+}
+
 // IoGetevents returns ENOSYS.
 func IoGetevents(ctx uint64, min int, events []abi.IOEvent, timeout time.Duration) (int, error) {
 	return 0, errNoSys
