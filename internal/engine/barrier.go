@@ -73,7 +73,7 @@ func (b *barrier) priorDone() {
 	if canceled {
 		return // Cancel already finished it
 	}
-	if e := c.submitIocbs([]*abi.IOCB{&c.iocbs[r.slot]}); e != nil {
+	if e := c.submitIocbs([]*abi.IOCB{&c.iocbs[r.slot]}, []*Request{r}); e != nil {
 		// Refused by io_submit: the fsync's call returned long ago, so the
 		// errno becomes its asynchronous result.
 		c.Finish(r, -int64(e[0]))

@@ -62,7 +62,7 @@ type Context struct {
 	inflight int
 	seq      uint64 // submission order, for fsync barriers
 	closed   bool
-	blocking map[int]uint8 // fd -> directions refusing RWF_NOWAIT (EOPNOTSUPP)
+	blocking map[int]uint8 // fd -> submission mode per direction, see modeNowait
 
 	reapMu    sync.Mutex // serialises ring consumers; taken before mu
 	events    []abi.IOEvent
@@ -203,7 +203,7 @@ func (c *Context) Submit(reqs []*Request) syscall.Errno {
 		sb.iocbs = append(sb.iocbs, &c.iocbs[r.slot])
 		sb.reqs = append(sb.reqs, r)
 	}
-	for i, e := range c.submitIocbs(sb.iocbs) {
+	for i, e := range c.submitIocbs(sb.iocbs, sb.reqs) {
 		c.release(sb.reqs[i])
 		fail(sb.reqs[i], e)
 	}
@@ -257,10 +257,17 @@ func (c *Context) fillLocked(i int32, r *Request) {
 		Flags:  abi.IOCB_FLAG_RESFD,
 		ResFD:  uint32(c.efd),
 	}
-	if d := direction(r.Cmd); d != 0 && c.blocking[r.Fd]&d == 0 {
-		// Never block in io_submit: what would block comes back as EAGAIN
-		// and goes to a worker (see worker.go).
-		cb.RWFlags = abi.RWF_NOWAIT
+	r.raw = false
+	if d := direction(r.Cmd); d != noDirection {
+		switch c.blocking[r.Fd] >> d & 3 {
+		case modeNowait:
+			// Never block in io_submit: what would block comes back as
+			// EAGAIN and goes to a worker (see worker.go).
+			cb.RWFlags = abi.RWF_NOWAIT
+			r.raw = true
+		case modeMemory:
+			r.raw = true
+		}
 	}
 	switch r.Cmd {
 	case abi.IOCB_CMD_PREAD, abi.IOCB_CMD_PWRITE:
@@ -286,28 +293,27 @@ func (c *Context) fillLocked(i int32, r *Request) {
 // returns the errnos of the refused ones by index; their slots stay taken.
 // A short count means iocbs[n] was refused with an errno the kernel reports
 // only when it comes first, so the rest is resubmitted to learn it.
-func (c *Context) submitIocbs(iocbs []*abi.IOCB) map[int]syscall.Errno {
+//
+// An iocb is only touched under c.mu once filled: after io_submit the
+// kernel owns it, and the race detector cannot see that the reaper which
+// frees its slot comes after the kernel. What the loop needs to know about
+// a request it reads from reqs[i].raw, which fillLocked set.
+func (c *Context) submitIocbs(iocbs []*abi.IOCB, reqs []*Request) map[int]syscall.Errno {
 	var failed map[int]syscall.Errno
 	done := 0
 	again := 0
 	for done < len(iocbs) {
 		var n int
 		var err error
-		if allNowait(iocbs[done:]) {
+		if allRaw(reqs[done:]) {
 			n, err = sys.IoSubmitNowait(c.kctx, iocbs[done:])
 		} else {
 			n, err = sys.IoSubmit(c.kctx, iocbs[done:])
 		}
 		if err != nil {
 			e := err.(syscall.Errno)
-			if e == syscall.EOPNOTSUPP && iocbs[done].RWFlags&abi.RWF_NOWAIT != 0 {
-				// This file cannot honour RWF_NOWAIT: submit it the blocking
-				// way, now and from now on.
-				c.mu.Lock()
-				c.blocking[int(iocbs[done].Fildes)] |= direction(iocbs[done].Opcode)
-				c.mu.Unlock()
-				iocbs[done].RWFlags &^= abi.RWF_NOWAIT
-				continue
+			if e == syscall.EOPNOTSUPP && c.dropNowait(iocbs[done], reqs[done]) {
+				continue // resubmit it without RWF_NOWAIT
 			}
 			if e == syscall.EAGAIN && again < 100 {
 				// The kernel's own accounting ran out (per-CPU batching can hide
@@ -329,25 +335,57 @@ func (c *Context) submitIocbs(iocbs []*abi.IOCB) map[int]syscall.Errno {
 	return failed
 }
 
-// direction returns the bit of cmd in Context.blocking: 1 for reads, 2 for
-// writes, 0 for the rest (which never carry RWF_NOWAIT).
+// How a file's reads or writes are submitted, two bits per direction in
+// Context.blocking.
+const (
+	modeNowait   uint8 = 0 // with RWF_NOWAIT, by a raw system call (the default)
+	modeMemory   uint8 = 1 // without RWF_NOWAIT, by a raw call: tmpfs never waits for a device
+	modeBlocking uint8 = 2 // without RWF_NOWAIT, as a blocking system call
+)
+
+// direction returns the shift of cmd's two bits in Context.blocking.
 func direction(cmd uint16) uint8 {
 	switch cmd {
 	case abi.IOCB_CMD_PREAD, abi.IOCB_CMD_PREADV:
-		return 1
+		return 0
 	case abi.IOCB_CMD_PWRITE, abi.IOCB_CMD_PWRITEV:
 		return 2
 	}
-	return 0
+	return noDirection
 }
 
-// allNowait reports whether every iocb carries RWF_NOWAIT.
-func allNowait(iocbs []*abi.IOCB) bool {
-	for _, cb := range iocbs {
-		if cb.RWFlags&abi.RWF_NOWAIT == 0 {
+// noDirection is direction of a command that never carries RWF_NOWAIT.
+const noDirection = 8
+
+// allRaw reports whether io_submit cannot block for any of reqs.
+func allRaw(reqs []*Request) bool {
+	for _, r := range reqs {
+		if !r.raw {
 			return false
 		}
 	}
+	return true
+}
+
+// dropNowait handles io_submit refusing r's RWF_NOWAIT (EOPNOTSUPP: the
+// file system cannot honour it): r, and every later request of that file
+// and direction on c, is submitted without it. A file in memory (tmpfs)
+// never waits for a device, so its submissions stay raw; any other goes
+// through the scheduler as a blocking call. It reports false when r did not
+// carry RWF_NOWAIT.
+func (c *Context) dropNowait(cb *abi.IOCB, r *Request) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cb.RWFlags&abi.RWF_NOWAIT == 0 {
+		return false
+	}
+	cb.RWFlags &^= abi.RWF_NOWAIT
+	mode := modeBlocking
+	if sys.InMemory(r.Fd) {
+		mode = modeMemory
+	}
+	c.blocking[r.Fd] = c.blocking[r.Fd]&^(uint8(3)<<direction(r.Cmd)) | mode<<direction(r.Cmd)
+	r.raw = mode == modeMemory
 	return true
 }
 

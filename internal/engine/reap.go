@@ -112,13 +112,15 @@ func (c *Context) reapLocked() int {
 			continue // not ours: cannot happen with a private context
 		}
 		r := c.slots[i].req
-		if (ev.Res == -int64(syscall.EAGAIN) || ev.Res == -int64(syscall.EOPNOTSUPP)) &&
-			c.iocbs[i].RWFlags&abi.RWF_NOWAIT != 0 && !r.canceled {
-			// It would have blocked (EAGAIN), or the file system cannot do
-			// this without blocking at all (EOPNOTSUPP, as ext4's buffered
-			// writes): a worker performs it, keeping the slot.
+		if c.iocbs[i].RWFlags&abi.RWF_NOWAIT != 0 && !r.canceled && unfinished(r, ev.Res) {
+			// It would have blocked (EAGAIN), stopped where it would have
+			// (a short count), or the file system cannot do it without
+			// blocking at all (EOPNOTSUPP, as ext4's buffered writes): a
+			// worker finishes it, keeping the slot.
+			r.res = max(ev.Res, 0)
 			if ev.Res == -int64(syscall.EOPNOTSUPP) {
-				c.blocking[r.Fd] |= direction(r.Cmd)
+				d := direction(r.Cmd)
+				c.blocking[r.Fd] = c.blocking[r.Fd]&^(uint8(3)<<d) | modeBlocking<<d
 			}
 			r.worker = workerQueued
 			c.toWorkers = append(c.toWorkers, r)

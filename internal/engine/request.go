@@ -84,6 +84,7 @@ type Request struct {
 	seq      uint64
 	canceled bool
 	worker   uint8      // workerQueued or workerRunning, see worker.go
+	raw      bool       // io_submit cannot block for it; set by fillLocked
 	barriers []*barrier // fsyncs waiting for this request
 }
 

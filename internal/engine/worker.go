@@ -38,6 +38,27 @@ func (c *Context) dispatch(r *Request) {
 		}
 		r.worker = workerRunning
 		c.mu.Unlock()
-		c.Finish(r, sys.Perform(r.Cmd, r.Fd, r.Buf, r.Iov, r.Offset))
+		c.Finish(r, sys.Perform(r.Cmd, r.Fd, r.Buf, r.Iov, r.Offset, r.res))
 	}()
+}
+
+// unfinished reports whether a RWF_NOWAIT request's result res leaves work
+// for a worker: EAGAIN, EOPNOTSUPP, or a count short of the request's size.
+// With RWF_NOWAIT a buffered read stops at the first page not cached and a
+// write where it would block, so a short count does not mean end of file.
+func unfinished(r *Request, res int64) bool {
+	switch {
+	case res == -int64(syscall.EAGAIN), res == -int64(syscall.EOPNOTSUPP):
+		return true
+	case res < 0:
+		return false
+	}
+	n := len(r.Buf)
+	if r.Iov != nil {
+		n = 0
+		for _, b := range r.Iov {
+			n += len(b)
+		}
+	}
+	return res < int64(n)
 }

@@ -27,7 +27,7 @@ func IoSubmit(ctx uint64, iocbs []*abi.IOCB) (int, error) { return 0, errNoSys }
 func IoSubmitNowait(ctx uint64, iocbs []*abi.IOCB) (int, error) { return 0, errNoSys }
 
 // Perform returns -ENOSYS.
-func Perform(cmd uint16, fd int, buf []byte, iov [][]byte, off int64) int64 {
+func Perform(cmd uint16, fd int, buf []byte, iov [][]byte, off, done int64) int64 {
 	return -int64(syscall.ENOSYS)
 }
 
@@ -86,3 +86,6 @@ const MaxSignal = 64
 
 // CloseFd returns ENOSYS.
 func CloseFd(fd int) error { return errNoSys }
+
+// InMemory reports false.
+func InMemory(fd int) bool { return false }

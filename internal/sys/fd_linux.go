@@ -41,3 +41,13 @@ const MaxSignal = 64
 
 // CloseFd closes fd.
 func CloseFd(fd int) error { return unix.Close(fd) }
+
+// InMemory reports whether fd is a file of a memory file system (tmpfs,
+// ramfs), whose I/O never waits for a device.
+func InMemory(fd int) bool {
+	var st unix.Statfs_t
+	if err := unix.Fstatfs(fd, &st); err != nil {
+		return false
+	}
+	return st.Type == unix.TMPFS_MAGIC || st.Type == unix.RAMFS_MAGIC
+}
