@@ -3,7 +3,7 @@ GO          ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 PKGS        := ./...
 
-.PHONY: all test vet staticcheck unit benchonce demo bench fmt
+.PHONY: all test vet staticcheck unit benchonce demo bench gobench fmt
 
 all: test
 
@@ -27,10 +27,19 @@ unit:
 benchonce:
 	$(GO) test -run '^$$' -bench . -benchtime=1x -count=1 $(PKGS)
 
-## demo: the main job on a temporary file: own ports vs one global waiter
+## demo: a quick comparison (about 25 s) on a temporary file: own ports vs
+## the global waiter (both shapes) vs os.File.ReadAt, G 1,4,16,64
 demo:
-	$(GO) run ./cmd/iocpdemo
+	$(GO) run ./cmd/iocpbench -quick
 
-## bench: the Go benchmarks with allocation counts
+## bench: the full suite (about 25 min on 2 cores); installs fio where apt-get
+## works; writes bench/results/full.json and full.svg
 bench:
+	@command -v fio >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && \
+		(apt-get update -qq && apt-get install -y -qq fio) >/dev/null 2>&1; } || \
+		echo "fio not installed: apt-get install -y fio (fio engines skipped)"
+	$(GO) run ./cmd/iocpbench -engines all -workloads all -g 1,2,4,8,16,64 -qd 8 -rounds 3 -duration 1s -name full
+
+## gobench: the Go benchmarks with allocation counts
+gobench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 $(PKGS)

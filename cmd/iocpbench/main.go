@@ -1,0 +1,194 @@
+//go:build linux
+
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/goiocp/goiocp/bench"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "iocpbench:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	var (
+		engines   = flag.String("engines", "ports,global,readat,fio", "engines, comma separated: ports, global-ebusy, global-collector, readat, fio-libaio, fio-io_uring; global = both global shapes, fio = both fio engines, all = every one")
+		workloads = flag.String("workloads", "all", "workloads, comma separated: randread-4k, randwrite-4k, seqread-128k, all")
+		gList     = flag.String("g", "1,2,4,8,16,64", "goroutine counts G, comma separated")
+		qd        = flag.Int("qd", 8, "requests in flight per goroutine (readat: always 1); G×qd must fit the default context (1024) for the global engines")
+		rounds    = flag.Int("rounds", 3, "rounds per cell; engines alternate within each round")
+		duration  = flag.Duration("duration", time.Second, "run time of one engine in one round of one cell")
+		tmpfs     = flag.String("tmpfs", "/dev/shm", "tmpfs directory for the CPU-bound target; empty to skip")
+		disk      = flag.String("disk", "/var/tmp", "directory on a disk for the device-bound target; empty to skip")
+		file      = flag.String("file", "", "an existing file to run on instead of -tmpfs and -disk (its contents are overwritten by write workloads)")
+		direct    = flag.String("direct", "both", "O_DIRECT: on, off or both")
+		sizeMiB   = flag.Int64("size", 256, "size of each created file in MiB")
+		out       = flag.String("out", "bench/results", "directory for the JSON and SVG; empty for none")
+		name      = flag.String("name", "", "base name of the output files (default iocpbench-DATE)")
+		quick     = flag.Bool("quick", false, "the demo profile: ports, global and readat, randread-4k O_DIRECT on a temp file on disk, G 1,4,16,64, 3 rounds of 300ms, no files written; explicit flags still win")
+		format    = flag.String("format", "table", "table, markdown (every figure) or wide (Markdown, one row per cell: IOPS, ×ports, CPU µs/req per engine)")
+		from      = flag.String("from", "", "render a saved JSON report instead of running")
+		svg       = flag.String("svg", "", "with -from: write the plot to this file")
+		jsonOut   = flag.String("json", "", "with -from: write the report again to this file")
+	)
+	flag.BoolVar(quick, "demo", false, "same as -quick")
+	flag.Parse()
+
+	set := map[string]bool{}
+	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if *quick {
+		def := func(name string, v *string, q string) {
+			if !set[name] {
+				*v = q
+			}
+		}
+		def("engines", engines, "ports,global,readat")
+		def("workloads", workloads, "randread-4k")
+		def("g", gList, "1,4,16,64")
+		def("direct", direct, "on")
+		def("tmpfs", tmpfs, "")
+		def("disk", disk, os.TempDir())
+		def("out", out, "")
+		if !set["duration"] {
+			*duration = 300 * time.Millisecond
+		}
+		if !set["size"] {
+			*sizeMiB = 64
+		}
+	}
+
+	if *from != "" {
+		rep, err := bench.ReadReport(*from)
+		if err != nil {
+			return err
+		}
+		if *svg != "" {
+			if err := writeFile(*svg, rep.WriteSVG); err != nil {
+				return err
+			}
+		}
+		if *jsonOut != "" {
+			if err := writeFile(*jsonOut, rep.WriteJSON); err != nil {
+				return err
+			}
+		}
+		return render(rep, *format)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	cfg := bench.Config{QD: *qd, Rounds: *rounds, Duration: *duration, Size: *sizeMiB << 20,
+		Command: "iocpbench " + strings.Join(os.Args[1:], " "), Progress: os.Stderr, Log: os.Stderr}
+	var err error
+	var notes []string
+	if cfg.Engines, notes, err = bench.ParseEngines(*engines); err != nil {
+		return err
+	}
+	for _, n := range notes {
+		fmt.Fprintln(os.Stderr, "note:", n)
+	}
+	if len(cfg.Engines) == 0 {
+		return fmt.Errorf("no engine to run")
+	}
+	if cfg.Workloads, err = bench.ParseWorkloads(*workloads); err != nil {
+		return err
+	}
+	for s := range strings.SplitSeq(*gList, ",") {
+		g, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || g < 1 {
+			return fmt.Errorf("bad G %q", s)
+		}
+		cfg.Gs = append(cfg.Gs, g)
+	}
+	switch *direct {
+	case "on":
+		cfg.Direct = []bool{true}
+	case "off":
+		cfg.Direct = []bool{false}
+	case "both":
+		cfg.Direct = []bool{true, false}
+	default:
+		return fmt.Errorf("bad -direct %q: on, off or both", *direct)
+	}
+	switch {
+	case *file != "":
+		cfg.Dirs = []bench.Dir{{Label: "file", File: *file}}
+	default:
+		if *tmpfs != "" {
+			cfg.Dirs = append(cfg.Dirs, bench.Dir{Label: "tmpfs", Dir: *tmpfs})
+		}
+		if *disk != "" {
+			cfg.Dirs = append(cfg.Dirs, bench.Dir{Label: "disk", Dir: *disk})
+		}
+	}
+	if len(cfg.Dirs) == 0 {
+		return fmt.Errorf("nothing to run on: set -tmpfs, -disk or -file")
+	}
+
+	rep, err := bench.Run(ctx, cfg)
+	if rep != nil && len(rep.Cells) > 0 {
+		if rerr := render(rep, *format); rerr != nil {
+			return rerr
+		}
+		if *out != "" {
+			base := *name
+			if base == "" {
+				base = "iocpbench-" + time.Now().Format("20060102-150405")
+			}
+			if err := os.MkdirAll(*out, 0o755); err != nil {
+				return err
+			}
+			for _, o := range []struct {
+				ext   string
+				write func(io.Writer) error
+			}{{".json", rep.WriteJSON}, {".svg", rep.WriteSVG}} {
+				p := filepath.Join(*out, base+o.ext)
+				if err := writeFile(p, o.write); err != nil {
+					return err
+				}
+				fmt.Fprintln(os.Stderr, "wrote", p)
+			}
+		}
+	}
+	return err
+}
+
+// render prints rep in format.
+func render(rep *bench.Report, format string) error {
+	switch format {
+	case "table":
+		return rep.WriteTable(os.Stdout)
+	case "markdown":
+		return rep.WriteMarkdown(os.Stdout)
+	case "wide":
+		return rep.WriteWide(os.Stdout)
+	}
+	return fmt.Errorf("bad -format %q: table, markdown or wide", format)
+}
+
+// writeFile creates path and fills it with write.
+func writeFile(path string, write func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
