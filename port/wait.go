@@ -2,6 +2,8 @@ package port
 
 import (
 	"context"
+	"fmt"
+	"syscall"
 	"time"
 
 	"github.com/goiocp/goiocp/completion"
@@ -27,7 +29,7 @@ func (w *waiter) wake() {
 }
 
 // GetQueuedCompletionStatus dequeues one packet, waiting at most timeout:
-// Infinite blocks, 0 polls. A failed I/O is a packet with Err set and a nil
+// Infinite (or any negative duration) blocks, 0 polls. A failed I/O is a packet with Err set and a nil
 // error; the error is ErrTimeout or ErrClosed.
 func (p *Port) GetQueuedCompletionStatus(timeout time.Duration) (completion.Packet, error) {
 	var pkt completion.Packet
@@ -40,10 +42,11 @@ func (p *Port) GetQueuedCompletionStatus(timeout time.Duration) (completion.Pack
 
 // GetQueuedCompletionStatusEx dequeues up to len(pkts) packets and returns
 // how many. It returns as soon as it has one, and never blocks once it has
-// one; timeout is as for GetQueuedCompletionStatus.
+// one; timeout is as for GetQueuedCompletionStatus. An empty pkts is EINVAL
+// (Windows rejects a count of 0), so a loop cannot mistake it for a wake-up.
 func (p *Port) GetQueuedCompletionStatusEx(pkts []completion.Packet, timeout time.Duration) (int, error) {
 	if len(pkts) == 0 {
-		return 0, nil
+		return 0, errEmpty
 	}
 	return p.getMany(pkts, deadlineOf(timeout), timeout == 0, nil)
 }
@@ -74,6 +77,8 @@ func (p *Port) Wait(ctx context.Context) (completion.Packet, error) {
 	}
 	return pkt, nil
 }
+
+var errEmpty = fmt.Errorf("get queued completion status: no room for a packet: %w", syscall.EINVAL)
 
 func deadlineOf(timeout time.Duration) time.Time {
 	if timeout <= 0 {

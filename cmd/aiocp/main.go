@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command aiocp copies files with kernel native AIO over goiocp's
 // completion ports: libaio's aiocp example (io(3)), in Go.
 //

@@ -179,6 +179,7 @@ func (c *Context) Submit(reqs []*Request) syscall.Errno {
 		}
 		r.Fail(e)
 	}
+	identify(reqs)
 	n := c.allocSlots(reqs)
 	for _, r := range reqs[n:] {
 		if c.isClosed() {

@@ -25,6 +25,46 @@ var workers = make(chan struct{}, maxWorkers())
 
 func maxWorkers() int { return max(4, 2*runtime.GOMAXPROCS(0)) }
 
+// identify records the identity (device and inode) of each read or write's
+// file, one fstat per file of the batch. A worker performs a request with
+// the fd number long after the submit, when the program may have closed it
+// and opened another file under the same number; it checks the identity on
+// a dup of the fd before touching the file.
+func identify(reqs []*Request) {
+	for i, r := range reqs {
+		r.id = sys.FileID{}
+		if direction(r.Cmd) == noDirection {
+			continue
+		}
+		found := false
+		for _, o := range reqs[:i] {
+			if o.Fd == r.Fd && direction(o.Cmd) != noDirection {
+				r.id, found = o.id, true
+				break
+			}
+		}
+		if !found {
+			r.id, _ = sys.Identify(r.Fd)
+		}
+	}
+}
+
+// perform does r's remaining I/O on a dup of its fd, so that a close by the
+// program meanwhile cannot redirect it: a file closed before the worker got
+// to the request (or replaced under the same number) fails it with EBADF,
+// while one the worker holds completes as if the close came later.
+func perform(r *Request) int64 {
+	fd, err := sys.Dup(r.Fd)
+	if err != nil {
+		return -int64(syscall.EBADF)
+	}
+	defer sys.CloseFd(fd)
+	if id, err := sys.Identify(fd); err != nil || id != r.id {
+		return -int64(syscall.EBADF)
+	}
+	return sys.Perform(r.Cmd, fd, r.Buf, r.Iov, r.Offset, r.res)
+}
+
 // dispatch hands r, which holds its slot, to a worker.
 func (c *Context) dispatch(r *Request) {
 	go func() {
@@ -38,7 +78,7 @@ func (c *Context) dispatch(r *Request) {
 		}
 		r.worker = workerRunning
 		c.mu.Unlock()
-		c.Finish(r, sys.Perform(r.Cmd, r.Fd, r.Buf, r.Iov, r.Offset, r.res))
+		c.Finish(r, perform(r))
 	}()
 }
 

@@ -89,3 +89,12 @@ func CloseFd(fd int) error { return errNoSys }
 
 // InMemory reports false.
 func InMemory(fd int) bool { return false }
+
+// FileID identifies an open file.
+type FileID struct{ Dev, Ino uint64 }
+
+// Identify returns ENOSYS.
+func Identify(fd int) (FileID, error) { return FileID{}, errNoSys }
+
+// Dup returns ENOSYS.
+func Dup(fd int) (int, error) { return -1, errNoSys }

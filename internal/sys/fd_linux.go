@@ -51,3 +51,32 @@ func InMemory(fd int) bool {
 	}
 	return st.Type == unix.TMPFS_MAGIC || st.Type == unix.RAMFS_MAGIC
 }
+
+// FileID identifies an open file: its device and inode.
+type FileID struct{ Dev, Ino uint64 }
+
+// Identify returns the identity of the file open as fd.
+func Identify(fd int) (FileID, error) {
+	var st unix.Stat_t
+	for {
+		err := unix.Fstat(fd, &st)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return FileID{}, err
+		}
+		return FileID{uint64(st.Dev), st.Ino}, nil
+	}
+}
+
+// Dup returns a new close-on-exec fd for the file open as fd.
+func Dup(fd int) (int, error) {
+	for {
+		nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+		if err == syscall.EINTR {
+			continue
+		}
+		return nfd, err
+	}
+}

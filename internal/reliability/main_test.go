@@ -1,0 +1,74 @@
+//go:build linux
+
+package reliability_test
+
+import (
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/goiocp/goiocp/aiocb"
+	"github.com/goiocp/goiocp/internal/testutil"
+	"github.com/goiocp/goiocp/submit"
+	"go.uber.org/goleak"
+)
+
+// TestMain fails the package when a test leaked an fd, a kernel AIO
+// context or a goroutine. The default context lives as long as the
+// process (one ring, one eventfd), so it is made before the baseline; the
+// FUSE servers of internal/faultfs run goroutines only until their mount's
+// cleanup, so nothing of theirs may be left either.
+func TestMain(m *testing.M) {
+	if path := os.Getenv(efbigEnv); path != "" {
+		os.Exit(efbigChild(path))
+	}
+	warmDefaultContext()
+	base := testutil.Baseline()
+	code := m.Run()
+	if code == 0 {
+		leak := ""
+		// Closing a port releases everything before Close returns; the
+		// retry covers only fds of helpers (child processes' pipes) that
+		// the runtime closes asynchronously.
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			if leak = base.Check(); leak == "" || time.Now().After(deadline) {
+				break
+			}
+		}
+		if leak != "" {
+			fmt.Fprintln(os.Stderr, "leak:", leak, openFds())
+			code = 1
+		}
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goroutine leak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// warmDefaultContext makes the process-wide default context exist.
+func warmDefaultContext() {
+	f, err := os.Open("/dev/zero")
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	cb := &aiocb.AIOCB{Fildes: int(f.Fd()), Buf: make([]byte, 1)}
+	if submit.Read(cb) == nil {
+		_ = submit.Suspend([]*aiocb.AIOCB{cb}, 10*time.Second)
+		_, _ = submit.Return(cb)
+	}
+}
+
+// openFds describes this process's open fds, for a leak report.
+func openFds() string {
+	ents, _ := os.ReadDir("/proc/self/fd")
+	s := ""
+	for _, e := range ents {
+		l, _ := os.Readlink("/proc/self/fd/" + e.Name())
+		s += " " + e.Name() + "=" + l
+	}
+	return s
+}
