@@ -40,6 +40,7 @@ type Recorder interface {
 type slot struct {
 	req *Request
 	iov []abi.Iovec // the iovec array of a vectored request, reused
+	gen uint32      // bumped at every use; aio_data carries it beside the index
 }
 
 // Context is one kernel AIO context with its eventfd and slot table.
@@ -234,6 +235,7 @@ func (c *Context) allocSlots(reqs []*Request) int {
 			r.barriers = nil
 			r.worker = 0
 			c.slots[i].req = r
+			c.slots[i].gen++
 			if r.notifies() {
 				c.notifying.Add(1)
 			}
@@ -251,7 +253,7 @@ func (c *Context) allocSlots(reqs []*Request) int {
 func (c *Context) fillLocked(i int32, r *Request) {
 	cb := &c.iocbs[i]
 	*cb = abi.IOCB{
-		Data:   uint64(i),
+		Data:   uint64(c.slots[i].gen)<<32 | uint64(i),
 		Opcode: r.Cmd,
 		Fildes: uint32(r.Fd),
 		Offset: r.Offset,

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"sync/atomic"
 	"syscall"
 
 	"github.com/goiocp/goiocp/internal/abi"
@@ -107,9 +108,12 @@ func (c *Context) reapLocked() int {
 	batch := c.batch[:0]
 	c.mu.Lock()
 	for _, ev := range c.events[:n] {
-		i := ev.Data
-		if i >= uint64(len(c.slots)) || c.slots[i].req == nil {
-			continue // not ours: cannot happen with a private context
+		// aio_data is the slot index and the slot's generation: an event
+		// for a slot since reused would finish the wrong request.
+		i := ev.Data & 0xffffffff
+		if i >= uint64(len(c.slots)) || c.slots[i].req == nil || uint32(ev.Data>>32) != c.slots[i].gen {
+			staleEvents.Add(1)
+			continue
 		}
 		r := c.slots[i].req
 		if c.iocbs[i].RWFlags&abi.RWF_NOWAIT != 0 && !r.canceled && unfinished(r, ev.Res) {
@@ -220,3 +224,10 @@ func (c *Context) Finish(r *Request, res int64) {
 	// eventfd wakes and its waiters see the request final.
 	c.Kick()
 }
+
+// staleEvents counts events whose slot was free or reused: the mark of a
+// request finished twice, which must not happen.
+var staleEvents atomic.Int64
+
+// StaleEvents returns how many stale events the reapers dropped.
+func StaleEvents() int64 { return staleEvents.Load() }

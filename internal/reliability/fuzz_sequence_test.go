@@ -5,9 +5,14 @@ package reliability_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"os"
+	"runtime/pprof"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/goiocp/goiocp/internal/engine"
 
 	"github.com/goiocp/goiocp/aiocb"
 	"github.com/goiocp/goiocp/completion"
@@ -33,6 +38,19 @@ import (
 func FuzzSequence(f *testing.F) {
 	fx := newSeqFixture(f)
 	f.Fuzz(func(t *testing.T, prog []byte) {
+		if dir := os.Getenv("GOIOCP_FUZZ_HANGDUMP"); dir != "" {
+			// Debugging aid: dump every goroutine if one input hangs.
+			in := append([]byte(nil), prog...)
+			w := time.AfterFunc(8*time.Second, func() {
+				f, err := os.Create(fmt.Sprintf("%s/hang-%d.txt", dir, os.Getpid()))
+				if err == nil {
+					fmt.Fprintf(f, "input %q\n", in)
+					pprof.Lookup("goroutine").WriteTo(f, 2)
+					f.Close()
+				}
+			})
+			defer w.Stop()
+		}
 		s := newSeq(t, fx)
 		defer s.close()
 		for len(prog) >= 5 && s.ops < 64 {
@@ -89,24 +107,26 @@ type seqReq struct {
 }
 
 type seq struct {
-	t        *testing.T
-	fdB, fdD int
-	ports    []*port.Port
-	model    []byte
-	flight   map[*aiocb.AIOCB]*seqReq
-	posted   []int // posted packets not yet received, by port
-	pool     []byte
-	free     []int
-	ops      int
-	fdsStart int
-	gen      uint64
-	resync   bool // a write was cancelled: reload the model from the file
+	t         *testing.T
+	fdB, fdD  int
+	ports     []*port.Port
+	model     []byte
+	flight    map[*aiocb.AIOCB]*seqReq
+	posted    []int // posted packets not yet received, by port
+	pool      []byte
+	free      []int
+	ops       int
+	fdsStart  int
+	gen       uint64
+	resync    bool  // a write was cancelled: reload the model from the file
+	committed int64 // the file's length as completed writes left it
 }
 
 func newSeq(t *testing.T, fx *seqFixture) *seq {
 	s := &seq{t: t, fdB: fx.fdB, fdD: fx.fdD, ports: fx.ports, pool: fx.pool,
 		flight: map[*aiocb.AIOCB]*seqReq{}, posted: make([]int, seqPorts), fdsStart: testutil.OpenFds()}
 	s.model = testutil.Pattern(50, seqInitial)
+	s.committed = seqInitial
 	if err := unix.Ftruncate(s.fdB, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -174,15 +194,23 @@ func (s *seq) prepare(write bool, target, a, b, c byte) *seqReq {
 		off = int64(uint16(a)<<8|uint16(b)) % (80 << 10)
 		n = 1 + int64(c)*61%9000
 	}
-	eof := off+n > int64(len(s.model))
+	// A write in flight may not have extended the file yet (a worker may
+	// still perform it), so end of file is the length the completed writes
+	// gave the file; a request reaching past it races with a write in
+	// flight that does too.
+	eof := off+n > s.committed
 	if s.conflicts(off, n, write, eof) {
 		s.drainAll()
+		s.reload()
+		eof = off+n > s.committed
 	}
 	r := &seqReq{port: pi, write: write, off: off, n: n, slot: -1, eof: eof}
 	var buf []byte
 	if direct {
 		if len(s.free) == 0 {
 			s.drainAll()
+			s.reload()
+			r.eof = off+n > s.committed
 		}
 		r.slot = s.free[len(s.free)-1]
 		s.free = s.free[:len(s.free)-1]
@@ -244,6 +272,7 @@ func (s *seq) reload() {
 		s.t.Fatal(err)
 	}
 	s.model = make([]byte, st.Size)
+	s.committed = st.Size
 	if _, err := unix.Pread(s.fdB, s.model, 0); err != nil {
 		s.t.Fatal(err)
 	}
@@ -462,6 +491,7 @@ func (s *seq) done(r *seqReq, n int, err error) {
 		if int64(n) != r.n {
 			s.t.Fatalf("write at %d: %d of %d bytes", r.off, n, r.n)
 		}
+		s.committed = max(s.committed, r.off+r.n)
 	default:
 		if n != len(r.want) || !bytes.Equal(r.cb.Buf[:n], r.want) {
 			s.t.Fatalf("read at %d+%d (port %d): %d bytes, want %d; data equal %v", r.off, r.n, r.port, n, len(r.want), bytes.Equal(r.cb.Buf[:min(n, len(r.want))], r.want[:min(n, len(r.want))]))
@@ -515,6 +545,9 @@ func (s *seq) drainAll() {
 // verify compares the file with the model and checks no stray packet.
 func (s *seq) verify() {
 	s.reload()
+	if n := engine.StaleEvents(); n > 0 {
+		s.t.Fatalf("the engine dropped %d events for slots freed or reused: a request finished twice", n)
+	}
 	got := make([]byte, len(s.model)+seqSlotSize)
 	n, err := unix.Pread(s.fdB, got, 0)
 	if err != nil {
@@ -525,7 +558,7 @@ func (s *seq) verify() {
 	}
 	for pi, p := range s.ports {
 		if pkt, err := p.GetQueuedCompletionStatus(0); err == nil {
-			s.t.Fatalf("port %d: stray packet %+v", pi, pkt)
+			s.t.Fatalf("port %d: stray packet %+v (%v at %d+%d, status %v)", pi, pkt, pkt.CB.Opcode, pkt.CB.Offset, pkt.CB.Nbytes(), submit.Error(pkt.CB))
 		}
 	}
 }
