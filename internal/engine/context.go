@@ -261,7 +261,7 @@ func (c *Context) fillLocked(i int32, r *Request) {
 		ResFD:  uint32(c.efd),
 	}
 	r.raw = false
-	if d := direction(r.Cmd); d != noDirection {
+	if d := direction(r.Cmd); d != noDirection && !BlockingSubmit {
 		switch c.blocking[r.Fd] >> d & 3 {
 		case modeNowait:
 			// Never block in io_submit: what would block comes back as

@@ -15,6 +15,11 @@ import (
 // completes it to the same context, with the same key and packet. At most
 // maxWorkers run at once, so at most that many threads block in the kernel.
 
+// BlockingSubmit turns RWF_NOWAIT off: every read and write is submitted as
+// a blocking system call, as before goiocp had workers. It exists so that
+// benchmarks can show the difference; set it before any I/O.
+var BlockingSubmit = false
+
 const (
 	workerQueued  = 1 // waiting for a worker: still cancellable
 	workerRunning = 2 // a worker performs it
