@@ -315,8 +315,8 @@ func (c *Context) submitIocbs(iocbs []*abi.IOCB, reqs []*Request) map[int]syscal
 		}
 		if err != nil {
 			e := err.(syscall.Errno)
-			if e == syscall.EOPNOTSUPP && c.dropNowait(iocbs[done], reqs[done]) {
-				continue // resubmit it without RWF_NOWAIT
+			if e == syscall.EOPNOTSUPP && c.dropNowait(iocbs[done:], reqs[done:]) {
+				continue // resubmit them without RWF_NOWAIT
 			}
 			if e == syscall.EAGAIN && again < 100 {
 				// The kernel's own accounting ran out (per-CPU batching can hide
@@ -370,25 +370,31 @@ func allRaw(reqs []*Request) bool {
 	return true
 }
 
-// dropNowait handles io_submit refusing r's RWF_NOWAIT (EOPNOTSUPP: the
-// file system cannot honour it): r, and every later request of that file
-// and direction on c, is submitted without it. A file in memory (tmpfs)
-// never waits for a device, so its submissions stay raw; any other goes
-// through the scheduler as a blocking call. It reports false when r did not
-// carry RWF_NOWAIT.
-func (c *Context) dropNowait(cb *abi.IOCB, r *Request) bool {
+// dropNowait handles io_submit refusing the RWF_NOWAIT of iocbs[0]
+// (EOPNOTSUPP: the file system cannot honour it): it, the rest of the batch
+// on that file and direction, and every later request of theirs on c are
+// submitted without it. A file in memory (tmpfs) never waits for a device,
+// so its submissions stay raw; any other goes through the scheduler as a
+// blocking call. It reports false when iocbs[0] did not carry RWF_NOWAIT.
+func (c *Context) dropNowait(iocbs []*abi.IOCB, reqs []*Request) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if cb.RWFlags&abi.RWF_NOWAIT == 0 {
+	if iocbs[0].RWFlags&abi.RWF_NOWAIT == 0 {
 		return false
 	}
-	cb.RWFlags &^= abi.RWF_NOWAIT
+	r0 := reqs[0]
 	mode := modeBlocking
-	if sys.InMemory(r.Fd) {
+	if sys.InMemory(r0.Fd) {
 		mode = modeMemory
 	}
-	c.blocking[r.Fd] = c.blocking[r.Fd]&^(uint8(3)<<direction(r.Cmd)) | mode<<direction(r.Cmd)
-	r.raw = mode == modeMemory
+	d := direction(r0.Cmd)
+	c.blocking[r0.Fd] = c.blocking[r0.Fd]&^(uint8(3)<<d) | mode<<d
+	for i, r := range reqs {
+		if r.Fd == r0.Fd && direction(r.Cmd) == d {
+			iocbs[i].RWFlags &^= abi.RWF_NOWAIT
+			r.raw = mode == modeMemory
+		}
+	}
 	return true
 }
 
