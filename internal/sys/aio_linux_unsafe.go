@@ -48,20 +48,7 @@ func IoDestroy(ctx uint64) error {
 // refusal is only reported when n == 0 (io_submit(2)). EINTR is retried.
 // A buffered request may be performed synchronously inside the call.
 func IoSubmit(ctx uint64, iocbs []*abi.IOCB) (int, error) {
-	if len(iocbs) == 0 {
-		return 0, nil
-	}
-	for {
-		n, _, e := unix.Syscall(unix.SYS_IO_SUBMIT, uintptr(ctx), uintptr(len(iocbs)), uintptr(unsafe.Pointer(&iocbs[0])))
-		if e == syscall.EINTR {
-			continue
-		}
-		runtime.KeepAlive(iocbs)
-		if e != 0 {
-			return 0, Errno(e)
-		}
-		return int(n), nil
-	}
+	return ioSubmit(ctx, iocbs, unix.Syscall)
 }
 
 // IoSubmitNowait is IoSubmit for a batch whose every iocb carries
@@ -69,11 +56,15 @@ func IoSubmit(ctx uint64, iocbs []*abi.IOCB) (int, error) {
 // block, so the call is made without telling the Go scheduler, which saves
 // handing this thread's P to another thread for the duration of the call.
 func IoSubmitNowait(ctx uint64, iocbs []*abi.IOCB) (int, error) {
+	return ioSubmit(ctx, iocbs, unix.RawSyscall)
+}
+
+func ioSubmit(ctx uint64, iocbs []*abi.IOCB, call func(trap, a1, a2, a3 uintptr) (r1, r2 uintptr, err syscall.Errno)) (int, error) {
 	if len(iocbs) == 0 {
 		return 0, nil
 	}
 	for {
-		n, _, e := unix.RawSyscall(unix.SYS_IO_SUBMIT, uintptr(ctx), uintptr(len(iocbs)), uintptr(unsafe.Pointer(&iocbs[0])))
+		n, _, e := call(unix.SYS_IO_SUBMIT, uintptr(ctx), uintptr(len(iocbs)), uintptr(unsafe.Pointer(&iocbs[0])))
 		if e == syscall.EINTR {
 			continue
 		}
