@@ -3,14 +3,12 @@
 package submit_test
 
 import (
-	"fmt"
 	"os"
 	"testing"
 
 	"github.com/goiocp/goiocp/aiocb"
 	"github.com/goiocp/goiocp/internal/testutil"
 	"github.com/goiocp/goiocp/submit"
-	"go.uber.org/goleak"
 )
 
 // TestMain fails the package when a test leaked an fd, a kernel AIO
@@ -26,17 +24,5 @@ func TestMain(m *testing.M) {
 		}
 		f.Close()
 	}
-	base := testutil.Baseline()
-	code := m.Run()
-	if code == 0 {
-		if leak := base.Check(); leak != "" {
-			fmt.Fprintln(os.Stderr, "leak:", leak)
-			code = 1
-		}
-		if err := goleak.Find(); err != nil {
-			fmt.Fprintln(os.Stderr, "goroutine leak:", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
+	os.Exit(testutil.RunChecked(m))
 }

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"go.uber.org/goleak"
 	"golang.org/x/sys/unix"
 )
 
@@ -174,4 +175,25 @@ func (l Leaks) Check() string {
 		s = append(s, fmt.Sprintf("aio rings %d -> %d", l.rings, n))
 	}
 	return strings.Join(s, ", ")
+}
+
+// RunChecked runs the tests of m and returns their exit code, turned to 1
+// when they pass but leaked an fd, a kernel AIO context or a goroutine
+// since before m ran. TestMain functions call it after making whatever
+// lives as long as the process (the default context).
+func RunChecked(m *testing.M) int {
+	base := Baseline()
+	code := m.Run()
+	if code != 0 {
+		return code
+	}
+	if leak := base.Check(); leak != "" {
+		fmt.Fprintln(os.Stderr, "leak:", leak)
+		code = 1
+	}
+	if err := goleak.Find(); err != nil {
+		fmt.Fprintln(os.Stderr, "goroutine leak:", err)
+		code = 1
+	}
+	return code
 }
