@@ -126,6 +126,22 @@ func tempFile(dir string, size int64) (*os.File, bool, error) {
 	return f, false, err
 }
 
+// refill starts the free requests of batch at random blocks, in one ListIO,
+// stopping at the job's n requests, and returns how many it started.
+func (j job) refill(batch []*aiocb.AIOCB, rng *rand.Rand, submitted int) (int, error) {
+	batch = batch[:min(len(batch), j.n-submitted)]
+	if len(batch) == 0 {
+		return 0, nil
+	}
+	for _, cb := range batch {
+		cb.Offset = rng.Int64N(j.blocks) * int64(j.bs)
+	}
+	if err := submit.ListIO(submit.NoWait, batch, nil); err != nil {
+		return 0, err
+	}
+	return len(batch), nil
+}
+
 // buffers returns qd aligned buffers of bs bytes each.
 func buffers(qd, bs int) ([][]byte, func(), error) {
 	mem, err := unix.Mmap(-1, 0, qd*bs, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE)
@@ -181,18 +197,13 @@ func portsWorker(j job, id int) result {
 	var r result
 	submitted := 0
 	for submitted < j.n || r.packets < submitted {
-		if len(batch) > 0 && submitted < j.n {
-			batch = batch[:min(len(batch), j.n-submitted)]
-			for _, cb := range batch {
-				cb.Offset = rng.Int64N(j.blocks) * int64(j.bs)
-			}
-			if err := submit.ListIO(submit.NoWait, batch, nil); err != nil {
-				return result{err: err}
-			}
-			submitted += len(batch)
-			batch = batch[:0]
+		n, err := j.refill(batch, rng, submitted)
+		if err != nil {
+			return result{err: err}
 		}
-		n, err := p.GetQueuedCompletionStatusEx(pkts, 10*time.Second)
+		submitted += n
+		batch = batch[:0]
+		n, err = p.GetQueuedCompletionStatusEx(pkts, 10*time.Second)
 		if err != nil {
 			return result{err: err}
 		}
@@ -261,19 +272,14 @@ func timedGlobal(j job) (time.Duration, []result, error) {
 		var r result
 		submitted := 0
 		for submitted < j.n || r.packets < submitted {
-			if len(batch) > 0 && submitted < j.n {
-				batch = batch[:min(len(batch), j.n-submitted)]
-				for _, cb := range batch {
-					cb.Offset = rng.Int64N(j.blocks) * int64(j.bs)
-				}
-				if err := submit.ListIO(submit.NoWait, batch, nil); err != nil {
-					return result{err: err}
-				}
-				submitted += len(batch)
-				batch = batch[:0]
+			n, err := j.refill(batch, rng, submitted)
+			if err != nil {
+				return result{err: err}
 			}
+			submitted += n
+			batch = batch[:0]
 			cb := <-chans[id]
-			n, err := submit.Return(cb)
+			n, err = submit.Return(cb)
 			if err != nil {
 				return result{err: err}
 			}
