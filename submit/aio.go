@@ -142,6 +142,11 @@ func Suspend(list []*aiocb.AIOCB, timeout time.Duration) error {
 }
 
 func appendCtx(ctxs []*engine.Context, c *engine.Context) []*engine.Context {
+	if c == nil {
+		// Claimed by a submit still running in another goroutine, which
+		// has not given it a slot yet: Await polls until it has one.
+		return ctxs
+	}
 	for _, o := range ctxs {
 		if o == c {
 			return ctxs

@@ -100,17 +100,13 @@ func ListIO(mode Mode, list []*aiocb.AIOCB, sev *aiocb.Sigevent) error {
 	if mode == Wait && len(sb.reqs) > 0 {
 		var ctxs []*engine.Context
 		for _, r := range sb.reqs {
-			ctxs = appendCtx(ctxs, r.Context())
-		}
-		done := g.Done
-		engine.Await(ctxs, func() bool {
-			select {
-			case <-done:
-				return true
-			default:
-				return false
+			// Entries refused for lack of room are final and hold no slot
+			// (nor a context, when never submitted before).
+			if r.InFlight() {
+				ctxs = appendCtx(ctxs, r.Context())
 			}
-		}, noDeadline)
+		}
+		engine.Await(ctxs, g.Final, noDeadline)
 		for _, r := range sb.reqs {
 			if r.Status() != nil {
 				failed = true

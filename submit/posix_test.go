@@ -14,6 +14,7 @@ import (
 
 	"github.com/goiocp/goiocp/aiocb"
 	"github.com/goiocp/goiocp/completion"
+	"github.com/goiocp/goiocp/internal/engine"
 	"github.com/goiocp/goiocp/internal/testutil"
 	"github.com/goiocp/goiocp/port"
 	"github.com/goiocp/goiocp/submit"
@@ -600,5 +601,119 @@ func TestAioNr(t *testing.T) {
 	}
 	if after-before > noise {
 		t.Errorf("aio-nr %d before, %d after closing every port", before, after)
+	}
+}
+
+// TestWaitersRaceReapers: ListIO(Wait) and Suspend park as the default
+// context's driver while other goroutines reap the same context (the
+// notification reaper, Error, the other waiters). A reap that consumed the
+// eventfd's count, or made the awaited request final, after the waiter last
+// looked must still wake it: every wait returns within its deadline. The
+// reap hook widens the window between a reap taking events off the ring and
+// their requests turning final from nanoseconds to 20 µs.
+func TestWaitersRaceReapers(t *testing.T) {
+	defer engine.SetReapHook(func() { time.Sleep(20 * time.Microsecond) })()
+	// O_DIRECT on disk: the events come after io_submit returns, while the
+	// waiters look and park.
+	_, fd := testutil.File(t, t.TempDir(), testutil.Pattern(7, 64<<10), os.O_RDWR|syscall.O_DIRECT)
+	const goroutines, rounds = 6, 1000
+	var wg sync.WaitGroup
+	var stuck atomic.Int32
+	for g := range goroutines {
+		wg.Go(func() {
+			buf := testutil.Aligned(t, 4096)
+			for i := range rounds {
+				cb := &aiocb.AIOCB{Fildes: fd, Offset: int64(i%16) * 4096, Buf: buf}
+				if g%2 == 0 {
+					// A notification keeps the reaper goroutine reaping.
+					cb.Sigevent = aiocb.Sigevent{Notify: aiocb.SigevThread, Func: func(any) {}}
+				}
+				done := make(chan error, 1)
+				go func() {
+					if g%3 == 0 {
+						if err := submit.Read(cb); err != nil {
+							done <- err
+							return
+						}
+						done <- submit.Suspend([]*aiocb.AIOCB{cb}, submit.Infinite)
+						return
+					}
+					done <- submit.ListIO(submit.Wait, []*aiocb.AIOCB{cb}, nil)
+				}()
+				select {
+				case err := <-done:
+					if err != nil {
+						t.Errorf("goroutine %d round %d: %v", g, i, err)
+						return
+					}
+				case <-time.After(10 * time.Second):
+					stuck.Add(1)
+					t.Errorf("goroutine %d round %d: the wait never returned (status %v)", g, i, submit.Error(cb))
+					return
+				}
+				if n, err := submit.Return(cb); n != len(buf) || err != nil {
+					t.Errorf("Return %d %v", n, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if stuck.Load() > 0 {
+		t.FailNow()
+	}
+}
+
+// TestListIOWaitOverflow: a ListIO(Wait) with more entries than the context
+// has room for queues what fits, refuses the rest with EAGAIN (no I/O, no
+// packet) and returns EAGAIN once the queued ones are final, on a port and
+// on the default context.
+func TestListIOWaitOverflow(t *testing.T) {
+	_, fd := testutil.File(t, t.TempDir(), testutil.Pattern(3, 4096), os.O_RDWR)
+	p, err := port.New(port.WithDepth(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if err := p.Associate(fd, 9); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		n    int
+		pfd  int
+	}{{"port", 10, p.Fd()}, {"default", 1500, 0}} {
+		t.Run(tc.name, func(t *testing.T) {
+			list := make([]*aiocb.AIOCB, tc.n)
+			for i := range list {
+				list[i] = &aiocb.AIOCB{Fildes: fd, Offset: int64(i % 4096), Buf: make([]byte, 1)}
+				if tc.pfd != 0 {
+					list[i].Flags, list[i].Version, list[i].IOCPFD = aiocb.Extended, aiocb.Vers2, tc.pfd
+				}
+			}
+			if err := submit.ListIO(submit.Wait, list, nil); !errors.Is(err, syscall.EAGAIN) {
+				t.Fatalf("ListIO: %v, want EAGAIN", err)
+			}
+			queued := 0
+			for i, cb := range list {
+				switch n, err := submit.Return(cb); {
+				case err == nil && n == 1:
+					queued++
+				case errors.Is(err, syscall.EAGAIN) && n == -1:
+				default:
+					t.Fatalf("entry %d: Return %d %v", i, n, err)
+				}
+			}
+			if queued == 0 || queued == tc.n {
+				t.Fatalf("%d of %d entries queued", queued, tc.n)
+			}
+			if tc.pfd != 0 {
+				var pkts [16]completion.Packet
+				n, _ := p.GetQueuedCompletionStatusEx(pkts[:], 0)
+				if n != queued {
+					t.Fatalf("%d packets for %d queued entries", n, queued)
+				}
+			}
+		})
 	}
 }

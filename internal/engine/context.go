@@ -88,6 +88,10 @@ type Context struct {
 	lis   []chan struct{} // see Listen
 	nlis  atomic.Int32    // len(lis), read without lisMu
 
+	// awaiting is set while an Await driver checks its condition and parks:
+	// a reap by another goroutine then kicks the eventfd (see Poll).
+	awaiting atomic.Int32
+
 	assocMu sync.Mutex                      // serialises writers of assoc
 	assoc   atomic.Pointer[map[int]uintptr] // fd -> completion key, copy on write
 

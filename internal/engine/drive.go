@@ -101,7 +101,11 @@ func (c *Context) notifyListeners() {
 // Await waits until cond reports true or deadline passes (zero: never),
 // reaping ctxs and driving one of them when nobody else does. It returns
 // false on timeout. With several contexts it polls the ones it cannot
-// drive every millisecond; cond is checked after every reap.
+// drive every millisecond (with none, it checks cond every millisecond);
+// cond is checked after every reap. cond must read what reaps change
+// through atomics or under a mutex (a request's state, a group's count),
+// so that a reap finishing after cond looked is sure to see the driver
+// waiting and kick it.
 func Await(ctxs []*Context, cond func() bool, deadline time.Time) bool {
 	ch := make(chan struct{}, 1)
 	for _, c := range ctxs {
@@ -130,15 +134,23 @@ func Await(ctxs []*Context, cond func() bool, deadline time.Time) bool {
 			return false
 		}
 		wake := deadline
-		if len(ctxs) > 1 {
+		if len(ctxs) != 1 {
 			if tick := now.Add(time.Millisecond); wake.IsZero() || tick.Before(wake) {
 				wake = tick
 			}
 		}
 		if len(ctxs) > 0 && ctxs[0].TryDrive() {
 			c := ctxs[0]
-			_ = c.Park(wake)
+			// Another goroutine's reap may have consumed the eventfd's count
+			// and made requests final since cond was checked. Look again
+			// with awaiting set: a reap finishing after that kicks.
+			c.awaiting.Add(1)
 			c.Poll()
+			if !cond() {
+				_ = c.Park(wake)
+				c.Poll()
+			}
+			c.awaiting.Add(-1)
 			c.ReleaseDrive()
 			continue
 		}

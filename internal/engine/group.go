@@ -21,6 +21,10 @@ func NewGroup(n int, sev Sigevent) *Group {
 	return g
 }
 
+// Final reports whether every member is final. It is an atomic load, for
+// Await's condition.
+func (g *Group) Final() bool { return g.pending.Load() <= 0 }
+
 // done counts one member final.
 func (g *Group) done() {
 	if g.pending.Add(-1) == 0 {

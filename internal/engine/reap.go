@@ -51,9 +51,18 @@ func (c *Context) Poll() int {
 	after := c.takeAfterLocked()
 	c.reapMu.Unlock()
 	c.life.RUnlock()
+	if total > 0 && reapHook != nil {
+		reapHook()
+	}
 	c.runAfter(after)
 	if total > 0 {
 		c.notifyListeners()
+		if c.awaiting.Load() > 0 {
+			// An Await driver may have consumed the eventfd's count for
+			// these events and looked at its condition before they were
+			// final: wake it to look again.
+			c.Kick()
+		}
 	}
 	return total
 }
@@ -104,6 +113,9 @@ func (c *Context) reapLocked() int {
 	}
 	if n == 0 {
 		return 0
+	}
+	if reapHook != nil {
+		reapHook()
 	}
 	batch := c.batch[:0]
 	c.mu.Lock()
@@ -231,3 +243,16 @@ var staleEvents atomic.Int64
 
 // StaleEvents returns how many stale events the reapers dropped.
 func StaleEvents() int64 { return staleEvents.Load() }
+
+// reapHook, when set, runs after a reap took events off the ring and before
+// their requests are final, and again before their effects run (ListIO
+// groups, notifications): tests widen those windows with it.
+var reapHook func()
+
+// SetReapHook sets the reap hook for a test and returns a func restoring
+// the previous one. Set it only while no context is being reaped.
+func SetReapHook(f func()) (restore func()) {
+	old := reapHook
+	reapHook = f
+	return func() { reapHook = old }
+}

@@ -5,9 +5,6 @@ package reliability_test
 import (
 	"bytes"
 	"errors"
-	"fmt"
-	"os"
-	"runtime/pprof"
 	"syscall"
 	"testing"
 	"time"
@@ -38,19 +35,7 @@ import (
 func FuzzSequence(f *testing.F) {
 	fx := newSeqFixture(f)
 	f.Fuzz(func(t *testing.T, prog []byte) {
-		if dir := os.Getenv("GOIOCP_FUZZ_HANGDUMP"); dir != "" {
-			// Debugging aid: dump every goroutine if one input hangs.
-			in := append([]byte(nil), prog...)
-			w := time.AfterFunc(8*time.Second, func() {
-				f, err := os.Create(fmt.Sprintf("%s/hang-%d.txt", dir, os.Getpid()))
-				if err == nil {
-					fmt.Fprintf(f, "input %q\n", in)
-					pprof.Lookup("goroutine").WriteTo(f, 2)
-					f.Close()
-				}
-			})
-			defer w.Stop()
-		}
+		defer watchInput(prog)()
 		s := newSeq(t, fx)
 		defer s.close()
 		for len(prog) >= 5 && s.ops < 64 {

@@ -228,90 +228,103 @@ func orNil(m map[syscall.Errno]bool) map[syscall.Errno]bool {
 // change the file, by exactly its bytes. Nothing may panic.
 func FuzzValidate(f *testing.F) {
 	fx := newValidateFixture(f)
-	f.Fuzz(func(t *testing.T, b []byte) {
-		if err := unix.Ftruncate(fx.rw, 0); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := unix.Pwrite(fx.rw, fx.initial, 0); err != nil {
-			t.Fatal(err)
-		}
-		model := append(make([]byte, 0, validateModel), fx.initial...)
-		cb, op, _ := fx.decode(b)
-		want := fx.expected(cb, op)
-		var err error
-		switch op {
-		case 0:
-			err = submit.Read(cb)
-		case 1:
-			err = submit.Write(cb)
-		case 2:
-			err = submit.Fsync(unix.O_SYNC, cb)
-		case 3:
-			err = submit.Fsync(unix.O_DSYNC, cb)
-		case 4:
-			err = submit.Fsync(0x7777, cb)
-		default:
-			err = submit.ListIO(submit.Wait, []*aiocb.AIOCB{cb}, nil)
-			if err != nil && errors.Is(err, syscall.EIO) {
-				// The entry's own status tells why.
-				if st := submit.Error(cb); st != syscall.EINPROGRESS {
-					err = st
-				}
+	f.Fuzz(func(t *testing.T, b []byte) { fx.run(t, b) })
+}
+
+// run is one FuzzValidate input.
+func (fx *validateFixture) run(t *testing.T, b []byte) {
+	defer watchInput(b)()
+	if err := unix.Ftruncate(fx.rw, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := unix.Pwrite(fx.rw, fx.initial, 0); err != nil {
+		t.Fatal(err)
+	}
+	model := append(make([]byte, 0, validateModel), fx.initial...)
+	cb, op, _ := fx.decode(b)
+	want := fx.expected(cb, op)
+	var err error
+	switch op {
+	case 0:
+		err = submit.Read(cb)
+	case 1:
+		err = submit.Write(cb)
+	case 2:
+		err = submit.Fsync(unix.O_SYNC, cb)
+	case 3:
+		err = submit.Fsync(unix.O_DSYNC, cb)
+	case 4:
+		err = submit.Fsync(0x7777, cb)
+	default:
+		err = submit.ListIO(submit.Wait, []*aiocb.AIOCB{cb}, nil)
+		if err != nil && errors.Is(err, syscall.EIO) {
+			// The entry's own status tells why.
+			if st := submit.Error(cb); st != syscall.EINPROGRESS {
+				err = st
 			}
 		}
-		isWrite := (op == 1) || (op >= 5 && (cb.Opcode == aiocb.OpWrite || cb.Opcode == aiocb.OpWritev))
-		if want != nil {
-			var e syscall.Errno
-			if !errors.As(err, &e) || !want[e] {
-				t.Fatalf("op %d on %+v: %v, want one of %v", op, summary(cb), err, want)
-			}
-		} else if err != nil {
-			// A valid request the kernel refused at once (a single submit),
-			// or a ListIO entry that ran and failed (EFBIG far past the
-			// maximum file size...): no bytes reached the file either way.
-			var e syscall.Errno
-			if op >= 5 && errors.As(err, &e) {
-				// any errno is the entry's own result
-			} else if !errors.As(err, &e) || (e != syscall.EBADF && e != syscall.EINVAL && e != syscall.ESPIPE && e != syscall.EAGAIN) {
-				t.Fatalf("valid op %d on %+v refused with %v", op, summary(cb), err)
-			}
-		} else if op >= 5 && cb.Opcode == aiocb.OpNop {
-			if st := submit.Error(cb); st != syscall.EINVAL {
-				t.Fatalf("a skipped OpNop entry has status %v, want EINVAL (never submitted)", st)
-			}
-		} else {
-			// Valid and queued: it completes.
-			n, rerr := fx.finish(t, cb, op)
-			if isWrite && rerr == nil && n > 0 && cb.Fildes == fx.rw {
-				src := cb.Buf
-				if cb.Opcode == aiocb.OpWritev {
-					src = nil
-					for _, v := range cb.Iov {
-						src = append(src, v...)
+	}
+	isWrite := (op == 1) || (op >= 5 && (cb.Opcode == aiocb.OpWrite || cb.Opcode == aiocb.OpWritev))
+	if want != nil {
+		var e syscall.Errno
+		if !errors.As(err, &e) || !want[e] {
+			t.Fatalf("op %d on %+v: %v, want one of %v", op, summary(cb), err, want)
+		}
+	} else if err != nil {
+		// A valid request the kernel refused at once (a single submit),
+		// or a ListIO entry that ran and failed (EFBIG far past the
+		// maximum file size...): no bytes reached the file either way.
+		var e syscall.Errno
+		if op >= 5 && errors.As(err, &e) {
+			// Any errno is the entry's own result. An entry the kernel
+			// refused in io_submit posts nothing; one that ran and
+			// failed (EFBIG...) completes to its port like any other.
+			if cb.IOCPFD != 0 {
+				if pkt, perr := fx.p.GetQueuedCompletionStatus(0); perr == nil {
+					if pkt.CB != cb || !errors.Is(pkt.Err, e) {
+						t.Fatalf("ListIO entry failed with %v, but p has %+v", e, pkt)
 					}
 				}
-				// The file grows (with a hole) to the write's end; the model
-				// covers its first validateModel bytes.
-				if end := min(cb.Offset+int64(n), validateModel); int64(len(model)) < end {
-					model = append(model, make([]byte, end-int64(len(model)))...)
-				}
-				if cb.Offset < validateModel {
-					copy(model[cb.Offset:], src[:min(int64(n), validateModel-cb.Offset)])
+			}
+		} else if !errors.As(err, &e) || (e != syscall.EBADF && e != syscall.EINVAL && e != syscall.ESPIPE && e != syscall.EAGAIN) {
+			t.Fatalf("valid op %d on %+v refused with %v", op, summary(cb), err)
+		}
+	} else if op >= 5 && cb.Opcode == aiocb.OpNop {
+		if st := submit.Error(cb); st != syscall.EINVAL {
+			t.Fatalf("a skipped OpNop entry has status %v, want EINVAL (never submitted)", st)
+		}
+	} else {
+		// Valid and queued: it completes.
+		n, rerr := fx.finish(t, cb, op)
+		if isWrite && rerr == nil && n > 0 && cb.Fildes == fx.rw {
+			src := cb.Buf
+			if cb.Opcode == aiocb.OpWritev {
+				src = nil
+				for _, v := range cb.Iov {
+					src = append(src, v...)
 				}
 			}
+			// The file grows (with a hole) to the write's end; the model
+			// covers its first validateModel bytes.
+			if end := min(cb.Offset+int64(n), validateModel); int64(len(model)) < end {
+				model = append(model, make([]byte, end-int64(len(model)))...)
+			}
+			if cb.Offset < validateModel {
+				copy(model[cb.Offset:], src[:min(int64(n), validateModel-cb.Offset)])
+			}
 		}
-		got := make([]byte, validateModel)
-		m, _ := unix.Pread(fx.rw, got, 0)
-		if i := testutil.Equal(got[:m], model); i >= 0 {
-			t.Fatalf("op %d on %+v (result %v): file differs from the model at %d", op, summary(cb), err, i)
-		}
-		if pkt, err := fx.p.GetQueuedCompletionStatus(0); err == nil {
-			t.Fatalf("stray packet on p: %+v", pkt)
-		}
-		if pkt, err := fx.q.GetQueuedCompletionStatus(0); err == nil {
-			t.Fatalf("stray packet on q: %+v", pkt)
-		}
-	})
+	}
+	got := make([]byte, validateModel)
+	m, _ := unix.Pread(fx.rw, got, 0)
+	if i := testutil.Equal(got[:m], model); i >= 0 {
+		t.Fatalf("op %d on %+v (result %v): file differs from the model at %d", op, summary(cb), err, i)
+	}
+	if pkt, err := fx.p.GetQueuedCompletionStatus(0); err == nil {
+		t.Fatalf("stray packet on p: %+v", pkt)
+	}
+	if pkt, err := fx.q.GetQueuedCompletionStatus(0); err == nil {
+		t.Fatalf("stray packet on q: %+v", pkt)
+	}
 }
 
 // finish waits for a queued request and returns its result, harvesting its

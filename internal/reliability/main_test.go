@@ -5,6 +5,8 @@ package reliability_test
 import (
 	"fmt"
 	"os"
+	"runtime/debug"
+	"runtime/pprof"
 	"testing"
 	"time"
 
@@ -14,6 +16,11 @@ import (
 	"go.uber.org/goleak"
 )
 
+// crashDirEnv names a directory where each test process (fuzzing workers
+// included, whose stderr the go command discards) writes what it prints
+// when it dies of a panic or a fatal error.
+const crashDirEnv = "GOIOCP_CRASH_DIR"
+
 // TestMain fails the package when a test leaked an fd, a kernel AIO
 // context or a goroutine. The default context lives as long as the
 // process (one ring, one eventfd), so it is made before the baseline; the
@@ -22,6 +29,13 @@ import (
 func TestMain(m *testing.M) {
 	if path := os.Getenv(efbigEnv); path != "" {
 		os.Exit(efbigChild(path))
+	}
+	if dir := os.Getenv(crashDirEnv); dir != "" {
+		// A fuzzing worker's stderr goes nowhere; keep its dying words.
+		if f, err := os.Create(fmt.Sprintf("%s/crash-%d.txt", dir, os.Getpid())); err == nil {
+			_ = debug.SetCrashOutput(f, debug.CrashOptions{})
+			f.Close()
+		}
 	}
 	warmDefaultContext()
 	base := testutil.Baseline()
@@ -71,4 +85,26 @@ func openFds() string {
 		s += " " + e.Name() + "=" + l
 	}
 	return s
+}
+
+// watchInput is a debugging aid for fuzzing runs with crashDirEnv set: if
+// one input runs for 8 s (the fuzzing worker kills itself at 10 s, saying
+// only "deadlocked!"), it writes the input and every goroutine's stack to
+// that directory. The returned func stops the watch.
+func watchInput(in []byte) (stop func()) {
+	dir := os.Getenv(crashDirEnv)
+	if dir == "" {
+		return func() {}
+	}
+	in = append([]byte(nil), in...)
+	w := time.AfterFunc(8*time.Second, func() {
+		f, err := os.Create(fmt.Sprintf("%s/hang-%d.txt", dir, os.Getpid()))
+		if err != nil {
+			return
+		}
+		defer f.Close()
+		fmt.Fprintf(f, "input %q\n", in)
+		_ = pprof.Lookup("goroutine").WriteTo(f, 2)
+	})
+	return func() { w.Stop() }
 }
