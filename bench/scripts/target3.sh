@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Target 3 of the performance issue: a file on disk, O_DIRECT, 4 KiB random
+# reads. goiocp (one goroutine, one port, QD 32: BenchmarkQD32) against fio's
+# libaio engine at QD 32 (the issue's flags) and against os.File.ReadAt from
+# 32 goroutines (BenchmarkReadAt32), alternating, ROUNDS rounds; prints each
+# figure and the median ratios.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROUNDS=${ROUNDS:-5}
+FILE=${FILE:-/var/tmp/goiocp-target3}
+SECS=${SECS:-3}
+command -v fio >/dev/null || { echo "fio is not installed (apt-get install -y fio)"; exit 1; }
+[ "$(stat -c %s "$FILE" 2>/dev/null)" = $((256 << 20)) ] ||
+	head -c $((256 << 20)) /dev/urandom >"$FILE"
+go test -c -o /tmp/goiocp-bench.test ./bench
+bench() {
+	GOIOCP_QD32_FILE=$FILE /tmp/goiocp-bench.test -test.run '^$' -test.bench "^$1\$" -test.benchtime=${SECS}s |
+		awk '/IOPS/ { for (i = 1; i < NF; i++) if ($(i+1) == "IOPS") print $i }'
+}
+fiorun() {
+	fio --name=t3 --filename="$FILE" --rw=randread --bs=4k --direct=1 --ioengine=libaio --iodepth=32 \
+		--iodepth_batch_submit=16 --iodepth_batch_complete_max=32 --userspace_reap --gtod_reduce=1 \
+		--runtime="$SECS" --time_based --size=256m --thread --output-format=json |
+		python3 -c 'import json,sys; print(round(json.load(sys.stdin)["jobs"][0]["read"]["iops"]))'
+}
+rf=() rr=()
+for r in $(seq "$ROUNDS"); do
+	g=$(bench BenchmarkQD32)
+	f=$(fiorun)
+	a=$(bench BenchmarkReadAt32)
+	rf+=("$(python3 -c "print(f'{$g/$f:.2f}')")")
+	rr+=("$(python3 -c "print(f'{$g/$a:.2f}')")")
+	echo "round $r: goiocp QD32 $g IOPS, fio libaio QD32 $f IOPS, ReadAt x32 $a IOPS: ${rf[-1]}x fio, ${rr[-1]}x ReadAt"
+done
+python3 -c "
+import statistics, sys
+n = len(sys.argv) // 2
+for name, r in (('fio libaio', sys.argv[1:1+n]), ('ReadAt x32', sys.argv[1+n:])):
+    r = [float(x) for x in r]
+    print(f'goiocp / {name}: median {statistics.median(r):.2f} [{min(r):.2f}-{max(r):.2f}]')
+" "${rf[@]}" "${rr[@]}"
