@@ -184,7 +184,6 @@ func (c *Context) Submit(reqs []*Request) syscall.Errno {
 		}
 		r.Fail(e)
 	}
-	identify(reqs)
 	n := c.allocSlots(reqs)
 	for _, r := range reqs[n:] {
 		if c.isClosed() {
@@ -196,6 +195,16 @@ func (c *Context) Submit(reqs []*Request) syscall.Errno {
 	reqs = reqs[:n]
 	if len(reqs) == 0 {
 		return first
+	}
+	// Before io_submit: a worker may take a RWF_NOWAIT request as soon as
+	// its event is reaped. The reaper that hands it to a worker reads the
+	// identity after taking c.mu, which orders it after these writes (the
+	// kernel's event does too, but neither Go's memory model nor the race
+	// detector knows that).
+	if identify(reqs) {
+		c.mu.Lock()
+		//lint:ignore SA2001 an empty critical section publishes the identities
+		c.mu.Unlock()
 	}
 
 	// Fsyncs with earlier requests on their file still in flight wait in
@@ -264,14 +273,14 @@ func (c *Context) fillLocked(i int32, r *Request) {
 		Flags:  abi.IOCB_FLAG_RESFD,
 		ResFD:  uint32(c.efd),
 	}
-	r.raw = false
+	r.raw, r.nowait = false, false
 	if d := direction(r.Cmd); d != noDirection && !BlockingSubmit {
 		switch c.blocking[r.Fd] >> d & 3 {
 		case modeNowait:
 			// Never block in io_submit: what would block comes back as
 			// EAGAIN and goes to a worker (see worker.go).
 			cb.RWFlags = abi.RWF_NOWAIT
-			r.raw = true
+			r.raw, r.nowait = true, true
 		case modeMemory:
 			r.raw = true
 		}
@@ -396,7 +405,7 @@ func (c *Context) dropNowait(iocbs []*abi.IOCB, reqs []*Request) bool {
 	for i, r := range reqs {
 		if r.Fd == r0.Fd && direction(r.Cmd) == d {
 			iocbs[i].RWFlags &^= abi.RWF_NOWAIT
-			r.raw = mode == modeMemory
+			r.raw, r.nowait = mode == modeMemory, false
 		}
 	}
 	return true

@@ -85,6 +85,7 @@ type Request struct {
 	canceled bool
 	worker   uint8      // workerQueued or workerRunning, see worker.go
 	raw      bool       // io_submit cannot block for it; set by fillLocked
+	nowait   bool       // submitted with RWF_NOWAIT, so a worker may finish it; set by fillLocked
 	id       sys.FileID // the file's identity at submit, for workers
 	barriers []*barrier // fsyncs waiting for this request
 }

@@ -30,20 +30,25 @@ var workers = make(chan struct{}, maxWorkers())
 
 func maxWorkers() int { return max(4, 2*runtime.GOMAXPROCS(0)) }
 
-// identify records the identity (device and inode) of each read or write's
-// file, one fstat per file of the batch. A worker performs a request with
-// the fd number long after the submit, when the program may have closed it
-// and opened another file under the same number; it checks the identity on
-// a dup of the fd before touching the file.
-func identify(reqs []*Request) {
+// identify records the identity (device and inode) of the file of each
+// request submitted with RWF_NOWAIT (the only ones a worker may finish), one
+// fstat per file of the batch. A worker performs a request with the fd
+// number long after the submit, when the program may have closed it and
+// opened another file under the same number; it checks the identity on a
+// dup of the fd before touching the file. Files in memory (tmpfs) and files
+// submitted as blocking calls need no fstat: their requests never reach a
+// worker. It reports whether any request needed one.
+func identify(reqs []*Request) bool {
+	needed := false
 	for i, r := range reqs {
 		r.id = sys.FileID{}
-		if direction(r.Cmd) == noDirection {
+		if !r.nowait {
 			continue
 		}
+		needed = true
 		found := false
 		for _, o := range reqs[:i] {
-			if o.Fd == r.Fd && direction(o.Cmd) != noDirection {
+			if o.Fd == r.Fd && o.nowait {
 				r.id, found = o.id, true
 				break
 			}
@@ -52,6 +57,7 @@ func identify(reqs []*Request) {
 			r.id, _ = sys.Identify(r.Fd)
 		}
 	}
+	return needed
 }
 
 // perform does r's remaining I/O on a dup of its fd, so that a close by the

@@ -59,7 +59,7 @@ type FileID struct{ Dev, Ino uint64 }
 func Identify(fd int) (FileID, error) {
 	var st unix.Stat_t
 	for {
-		err := unix.Fstat(fd, &st)
+		err := fstat(fd, &st)
 		if err == syscall.EINTR {
 			continue
 		}
