@@ -5,6 +5,7 @@ package bench_test
 import (
 	"math/rand/v2"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -21,12 +22,18 @@ import (
 // BenchmarkQD32 is the performance issue's first target: one goroutine,
 // one port, 32 random 4 KiB O_DIRECT reads in flight on a 256 MiB tmpfs
 // file (or GOIOCP_QD32_FILE), harvested with GetQueuedCompletionStatusEx
-// (at least one, at most 32 at a time) and refilled with ListIO batches of
-// at most 16: the loop fio runs with --iodepth=32 --iodepth_batch_submit=16
-// --iodepth_batch_complete_max=32. Run it with GOMAXPROCS=1 beside fio
-// (bench/scripts/target1.sh, target3.sh). It reports IOPS.
+// (at least one, at most 32 at a time) and refilled with one ListIO per
+// harvest. GOIOCP_QD32_BATCH=n refills in ListIO batches of at most n
+// instead: 16 is the loop fio runs with --iodepth_batch_submit=16, which
+// keeps a disk busier (bench/scripts/target3.sh) and costs a second
+// io_submit per harvest on tmpfs (target1.sh). Run it with GOMAXPROCS=1
+// beside fio. It reports IOPS.
 func BenchmarkQD32(b *testing.B) {
-	const size, qd, bs, submitBatch = 256 << 20, 32, 4096, 16
+	const size, qd, bs = 256 << 20, 32, 4096
+	submitBatch := qd
+	if n, err := strconv.Atoi(os.Getenv("GOIOCP_QD32_BATCH")); err == nil && n > 0 {
+		submitBatch = n
+	}
 	name := os.Getenv("GOIOCP_QD32_FILE")
 	if name == "" {
 		name = "/dev/shm/goiocp-qd32"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Target 3 of the performance issue: a file on disk, O_DIRECT, 4 KiB random
-# reads. goiocp (one goroutine, one port, QD 32: BenchmarkQD32) against fio's
+# reads. goiocp (one goroutine, one port, QD 32, refilled in ListIO batches
+# of 16 like fio's --iodepth_batch_submit=16: BenchmarkQD32) against fio's
 # libaio engine at QD 32 (the issue's flags) and against os.File.ReadAt from
 # 32 goroutines (BenchmarkReadAt32), alternating, ROUNDS rounds; prints each
 # figure and the median ratios.
@@ -14,7 +15,7 @@ command -v fio >/dev/null || { echo "fio is not installed (apt-get install -y fi
 	head -c $((256 << 20)) /dev/urandom >"$FILE"
 go test -c -o /tmp/goiocp-bench.test ./bench
 bench() {
-	GOIOCP_QD32_FILE=$FILE /tmp/goiocp-bench.test -test.run '^$' -test.bench "^$1\$" -test.benchtime=${SECS}s |
+	GOIOCP_QD32_BATCH=16 GOIOCP_QD32_FILE=$FILE /tmp/goiocp-bench.test -test.run '^$' -test.bench "^$1\$" -test.benchtime=${SECS}s |
 		awk '/IOPS/ { for (i = 1; i < NF; i++) if ($(i+1) == "IOPS") print $i }'
 }
 fiorun() {
