@@ -27,7 +27,8 @@ import (
 // instead: 16 is the loop fio runs with --iodepth_batch_submit=16, which
 // keeps a disk busier (bench/scripts/target3.sh) and costs a second
 // io_submit per harvest on tmpfs (target1.sh). Run it with GOMAXPROCS=1
-// beside fio. It reports IOPS.
+// beside fio. GOIOCP_QD32_KWAIT=1 makes the port with WithKernelWait. It
+// reports IOPS.
 func BenchmarkQD32(b *testing.B) {
 	const size, qd, bs = 256 << 20, 32, 4096
 	submitBatch := qd
@@ -52,11 +53,18 @@ func BenchmarkQD32(b *testing.B) {
 	}
 	defer f.Close()
 	fd := int(f.Fd())
-	p, err := port.Create(fd, nil, 0, 0)
+	var opts []port.Option
+	if os.Getenv("GOIOCP_QD32_KWAIT") != "" {
+		opts = append(opts, port.WithKernelWait())
+	}
+	p, err := port.New(opts...)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer p.Close()
+	if err := p.Associate(fd, 0); err != nil {
+		b.Fatal(err)
+	}
 	mem, err := unix.Mmap(-1, 0, qd*bs, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE)
 	if err != nil {
 		b.Fatal(err)

@@ -40,6 +40,9 @@ func New(opts ...Option) (*Port, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create port: %w", err)
 	}
+	if cfg.kernelWait {
+		ctx.SetKernelWait()
+	}
 	ctx.OnRelease = p.passDrive
 	p.ctx, p.fd = ctx, ctx.Fd()
 	engine.RegisterPort(ctx)

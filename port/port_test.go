@@ -20,10 +20,22 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// kernelWait makes the ports of the tests (newPort, mkPort) kernel-wait
+// ports; TestKernelWait sets it while it runs other tests again.
+var kernelWait bool
+
+// mkPort is port.New with WithKernelWait added while kernelWait is set.
+func mkPort(opts ...port.Option) (*port.Port, error) {
+	if kernelWait {
+		opts = append(opts, port.WithKernelWait())
+	}
+	return port.New(opts...)
+}
+
 // newPort makes a port closed at cleanup.
 func newPort(t testing.TB, opts ...port.Option) *port.Port {
 	t.Helper()
-	p, err := port.New(opts...)
+	p, err := mkPort(opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -388,12 +400,16 @@ func TestOwnPackets(t *testing.T) {
 	errs := make(chan error, G)
 	for g := range G {
 		wg.Go(func() {
-			p, err := port.Create(fd, nil, uintptr(g), 0)
+			p, err := mkPort()
 			if err != nil {
 				errs <- err
 				return
 			}
 			defer p.Close()
+			if err := p.Associate(fd, uintptr(g)); err != nil {
+				errs <- err
+				return
+			}
 			mine := map[*aiocb.AIOCB]bool{}
 			var list []*aiocb.AIOCB
 			for i := range N {
@@ -474,7 +490,7 @@ func TestLIFO(t *testing.T) {
 
 // TestCloseWakesWaiters: Close releases every waiter with ErrClosed.
 func TestCloseWakesWaiters(t *testing.T) {
-	p, err := port.New()
+	p, err := mkPort()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -525,7 +541,7 @@ func TestCloseWakesWaiters(t *testing.T) {
 func TestCloseInFlight(t *testing.T) {
 	data := testutil.Pattern(6, 1<<20)
 	_, fd := testutil.File(t, t.TempDir(), data, os.O_RDONLY|syscall.O_DIRECT)
-	p, err := port.New(port.WithDepth(256))
+	p, err := mkPort(port.WithDepth(256))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -77,6 +77,18 @@ type Context struct {
 	efbuf    [8]byte    // eventfd read buffer, driver only
 	deadline time.Time  // efile's read deadline, driver only
 
+	// Kernel wait (see kwait.go): the driver sleeps in io_getevents instead
+	// of the netpoller. kernelWait is set before first use; the rest is
+	// under reapMu.
+	kernelWait    bool
+	kernelReaping bool          // a driver is inside io_getevents: user space must not reap
+	kevents       []abi.IOEvent // what the last io_getevents returned, for the next Poll
+	kn            int           // len of kevents' unreaped prefix
+	kheld         atomic.Bool   // kn > 0, read without reapMu
+	pollArmed     bool          // the POLL iocb on efd is in the kernel
+	pollIocb      abi.IOCB
+	pollList      [1]*abi.IOCB
+
 	notifying atomic.Int32 // requests in flight that notify; see notify.go
 	reaping   atomic.Bool  // the reaper goroutine runs
 
@@ -270,8 +282,12 @@ func (c *Context) fillLocked(i int32, r *Request) {
 		Opcode: r.Cmd,
 		Fildes: uint32(r.Fd),
 		Offset: r.Offset,
-		Flags:  abi.IOCB_FLAG_RESFD,
-		ResFD:  uint32(c.efd),
+	}
+	if !c.kernelWait {
+		// The driver parks in the netpoller on the eventfd: every
+		// completion must count there. A kernel-wait driver sleeps in
+		// io_getevents, which completions wake by themselves.
+		cb.Flags, cb.ResFD = abi.IOCB_FLAG_RESFD, uint32(c.efd)
 	}
 	r.raw, r.nowait = false, false
 	if d := direction(r.Cmd); d != noDirection && !BlockingSubmit {

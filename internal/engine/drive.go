@@ -31,6 +31,9 @@ func (c *Context) TryDrive() bool {
 // wake-up is lost between reaping and parking. Park returns nil when woken,
 // os.ErrDeadlineExceeded on timeout.
 func (c *Context) Park(deadline time.Time) error {
+	if c.kernelWait {
+		return c.parkKernel(deadline)
+	}
 	if !deadline.Equal(c.deadline) {
 		if err := c.efile.SetReadDeadline(deadline); err != nil {
 			return err

@@ -35,15 +35,27 @@ func (e *effect) run() {
 // are released. Poll on a closed context reaps nothing.
 func (c *Context) Poll() int {
 	c.life.RLock()
-	if c.dead || (c.ring != nil && !c.ring.Pending()) {
+	if c.dead || (c.ring != nil && !c.ring.Pending() && !c.kheld.Load()) {
 		c.life.RUnlock()
 		return 0
 	}
 	c.reapMu.Lock()
+	if c.kernelReaping {
+		// A driver sleeps in io_getevents, which takes events off the ring
+		// itself: the ring is empty, and a reap now would race the kernel's.
+		c.reapMu.Unlock()
+		c.life.RUnlock()
+		return 0
+	}
 	total := 0
+	if c.kn > 0 {
+		total += c.handleLocked(c.kevents[:c.kn])
+		c.kn = 0
+		c.kheld.Store(false)
+	}
 	for {
-		n := c.reapLocked()
-		total += n
+		n, m := c.reapLocked()
+		total += m
 		if n < len(c.events) {
 			break
 		}
@@ -99,27 +111,42 @@ func (c *Context) runAfter(after []effect) {
 }
 
 // reapLocked copies one ring's worth of events and makes their requests
-// final. c.reapMu is held.
-func (c *Context) reapLocked() int {
-	var n int
+// final. It returns how many events it took (n) and how many of them were
+// requests' (m). c.reapMu is held.
+func (c *Context) reapLocked() (n, m int) {
 	if c.ring != nil {
 		n = c.ring.Reap(c.events)
 	} else {
 		var err error
 		n, err = sys.IoGetevents(c.kctx, 0, c.events, 0)
 		if err != nil {
-			return 0
+			return 0, 0
 		}
 	}
 	if n == 0 {
-		return 0
+		return 0, 0
 	}
+	return n, c.handleLocked(c.events[:n])
+}
+
+// handleLocked makes the requests of evs final (or hands them to workers)
+// and returns how many events were requests'. c.reapMu is held.
+func (c *Context) handleLocked(evs []abi.IOEvent) int {
 	if reapHook != nil {
 		reapHook()
 	}
+	m := len(evs)
 	batch := c.batch[:0]
 	c.mu.Lock()
-	for _, ev := range c.events[:n] {
+	for _, ev := range evs {
+		if ev.Data == pollData {
+			// The kernel-wait driver's POLL on the eventfd fired (see
+			// kwait.go): a Kick, not a request.
+			c.pollArmed = false
+			sys.EventfdDrain(c.efd)
+			m--
+			continue
+		}
 		// aio_data is the slot index and the slot's generation: an event
 		// for a slot since reused would finish the wrong request.
 		i := ev.Data & 0xffffffff
@@ -162,7 +189,7 @@ func (c *Context) reapLocked() int {
 	}
 	clear(c.toWorkers)
 	c.toWorkers = c.toWorkers[:0]
-	return n
+	return m
 }
 
 // finishBatchLocked makes every request of batch final with the result

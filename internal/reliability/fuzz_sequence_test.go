@@ -21,7 +21,8 @@ import (
 
 // FuzzSequence runs a random sequence of writes, reads, fsyncs, cancels,
 // ListIO batches and posted packets on one file, through three small ports
-// (depth 4, so EAGAIN happens) and the default context, over a buffered and
+// (depth 4, so EAGAIN happens; the second one in kernel-wait mode) and the
+// default context, over a buffered and
 // an O_DIRECT descriptor, and checks every result against an in-memory
 // model of the file: each read returns the model's bytes, each request
 // completes exactly once (a packet unless cancelled), an fsync is final only
@@ -63,7 +64,11 @@ func newSeqFixture(t testing.TB) *seqFixture {
 	_, fx.fdB = createFile(t, fx.path, nil, 0)
 	_, fx.fdD = openFile(t, fx.path, unix.O_DIRECT)
 	for i := range seqPorts {
-		p := newPort(t, port.WithDepth(4))
+		opts := []port.Option{port.WithDepth(4)}
+		if i == 1 {
+			opts = append(opts, port.WithKernelWait()) // its waiters sleep in io_getevents
+		}
+		p := newPort(t, opts...)
 		associate(t, p, fx.fdB, uintptr(10*i))
 		associate(t, p, fx.fdD, uintptr(10*i+1))
 		fx.ports = append(fx.ports, p)

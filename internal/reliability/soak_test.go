@@ -208,7 +208,12 @@ func (w *soakWorker) run(end time.Time, all []*soakWorker, st *soakStats) (err e
 			if err := w.closePort(st); err != nil {
 				return err
 			}
-			p, err := port.New(port.WithDepth(soakDepth))
+			opts := []port.Option{port.WithDepth(soakDepth)}
+			if w.id%4 == 1 {
+				// A quarter of the ports sleep in io_getevents.
+				opts = append(opts, port.WithKernelWait())
+			}
+			p, err := port.New(opts...)
 			if err != nil {
 				return err
 			}

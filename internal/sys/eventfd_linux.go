@@ -42,3 +42,13 @@ func EventfdAdd(fd int) error {
 		return err
 	}
 }
+
+// EventfdDrain resets fd's counter to zero without blocking.
+func EventfdDrain(fd int) {
+	var buf [8]byte
+	for {
+		if _, err := unix.Read(fd, buf[:]); err != syscall.EINTR {
+			return
+		}
+	}
+}

@@ -1,0 +1,107 @@
+package engine
+
+import (
+	"math"
+	"os"
+	"time"
+
+	"github.com/goiocp/goiocp/internal/abi"
+	"github.com/goiocp/goiocp/internal/sys"
+	"golang.org/x/sys/unix"
+)
+
+// Kernel wait. By default a driver parks in the netpoller on the eventfd,
+// which every completion signals (IOCB_FLAG_RESFD): no OS thread blocks
+// while a port waits. A context in kernel-wait mode instead submits its
+// requests without RESFD, and its driver sleeps inside io_getevents, as fio
+// and libaio programs do: the completion wakes the sleeping thread
+// directly, with no eventfd signal, no epoll wake-up and no scheduler
+// round trip, at the price of one OS thread per sleeping driver.
+//
+// Two things must still wake such a driver: Kick (posted packets, Close,
+// cancellation, a request finished in user space) and nothing else. While
+// it sleeps, a POLL iocb for the eventfd is in the kernel, so a Kick (an
+// eventfd write) completes it and io_getevents returns. Its event carries
+// pollData; the reaper drains the eventfd and the next park arms it again.
+//
+// io_getevents takes events off the ring itself, and the user-space reaper
+// moves the ring's head without the kernel's lock: the two must never run
+// at once. The driver sets kernelReaping under reapMu before it sleeps, and
+// Poll reaps nothing while it is set (the ring is empty then: io_getevents
+// returns as soon as it is not). The events the kernel returned are kept
+// in kevents and made final by the next Poll, the driver's own, like any
+// reap.
+
+// pollData is the aio_data of the POLL iocb: no slot's (index, generation).
+const pollData = math.MaxUint64
+
+// SetKernelWait puts c in kernel-wait mode. Call it before c is used.
+func (c *Context) SetKernelWait() {
+	c.kernelWait = true
+	c.kevents = make([]abi.IOEvent, len(c.events))
+	c.pollList[0] = &c.pollIocb
+}
+
+// KernelWait reports whether c is in kernel-wait mode.
+func (c *Context) KernelWait() bool { return c.kernelWait }
+
+// parkKernel is Park in kernel-wait mode: it sleeps in io_getevents until
+// an event comes (a request's, or the POLL's after a Kick) or deadline
+// passes, and keeps the events for the next Poll.
+func (c *Context) parkKernel(deadline time.Time) error {
+	timeout := time.Duration(-1)
+	if !deadline.IsZero() {
+		if timeout = time.Until(deadline); timeout <= 0 {
+			return os.ErrDeadlineExceeded
+		}
+	}
+	// Close takes the driver role before it destroys the kernel context, so
+	// no driver is here then; life keeps the ring mapped meanwhile anyway.
+	c.life.RLock()
+	defer c.life.RUnlock()
+	if c.dead {
+		return os.ErrClosed
+	}
+	c.reapMu.Lock()
+	if c.kn > 0 || (c.ring != nil && c.ring.Pending()) {
+		c.reapMu.Unlock()
+		return nil // events are waiting: the caller's Poll takes them
+	}
+	if !c.armPollLocked() {
+		// No room for the POLL (the kernel's own count ran out): a Kick
+		// could go unnoticed, so sleep briefly and look again.
+		if timeout < 0 || timeout > time.Millisecond {
+			timeout = time.Millisecond
+		}
+	}
+	c.kernelReaping = true
+	c.reapMu.Unlock()
+	n, err := sys.IoGetevents(c.kctx, 1, c.kevents, timeout)
+	c.reapMu.Lock()
+	c.kernelReaping = false
+	if n > 0 {
+		c.kn = n
+		c.kheld.Store(true)
+	}
+	c.reapMu.Unlock()
+	switch {
+	case err != nil:
+		return err
+	case n == 0:
+		return os.ErrDeadlineExceeded
+	}
+	return nil
+}
+
+// armPollLocked puts the POLL iocb for the eventfd in the kernel unless it
+// is there, and reports whether it is. c.reapMu is held.
+func (c *Context) armPollLocked() bool {
+	if c.pollArmed {
+		return true
+	}
+	c.pollIocb = abi.IOCB{Data: pollData, Opcode: abi.IOCB_CMD_POLL, Fildes: uint32(c.efd), Buf: unix.POLLIN}
+	if n, err := sys.IoSubmitNowait(c.kctx, c.pollList[:]); err == nil && n == 1 {
+		c.pollArmed = true
+	}
+	return c.pollArmed
+}
