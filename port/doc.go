@@ -28,6 +28,15 @@
 // as Windows releases threads), each waiter taking up to as many packets as
 // it asked for. Posted packets and I/O packets share one FIFO.
 //
+// WithKernelWait trades that thread for speed on a device: the port's
+// requests go to the kernel without the eventfd signal and its waiter
+// sleeps inside io_getevents, woken directly by a completion, as a libaio
+// program's thread is. A kernel POLL request on the eventfd keeps posts,
+// Close, timeouts and cancellation working. On the development machine's
+// virtio disk one goroutine at QD 32 reached fio's rate with it (1.00x,
+// against 0.85x parked in the netpoller); it costs one OS thread per
+// sleeping port, so it is for a few busy ports, not thousands of idle ones.
+//
 // A packet whose I/O failed is returned with a nil error and pkt.Err set;
 // the error result speaks only of the wait: ErrTimeout, ErrClosed, or a
 // cancelled context's error.

@@ -4,7 +4,9 @@
 # of 16 like fio's --iodepth_batch_submit=16: BenchmarkQD32) against fio's
 # libaio engine at QD 32 (the issue's flags) and against os.File.ReadAt from
 # 32 goroutines (BenchmarkReadAt32), alternating, ROUNDS rounds; prints each
-# figure and the median ratios.
+# figure and the median ratios. goiocp runs twice a round: with the default
+# port (waiters park in the netpoller) and with port.WithKernelWait (they
+# sleep in io_getevents).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROUNDS=${ROUNDS:-5}
@@ -24,19 +26,24 @@ fiorun() {
 		--runtime="$SECS" --time_based --size=256m --thread --output-format=json |
 		python3 -c 'import json,sys; print(round(json.load(sys.stdin)["jobs"][0]["read"]["iops"]))'
 }
-rf=() rr=()
+rf=() rr=() kf=() kr=()
 for r in $(seq "$ROUNDS"); do
 	g=$(bench BenchmarkQD32)
+	k=$(GOIOCP_QD32_KWAIT=1 bench BenchmarkQD32)
 	f=$(fiorun)
 	a=$(bench BenchmarkReadAt32)
 	rf+=("$(python3 -c "print(f'{$g/$f:.2f}')")")
 	rr+=("$(python3 -c "print(f'{$g/$a:.2f}')")")
-	echo "round $r: goiocp QD32 $g IOPS, fio libaio QD32 $f IOPS, ReadAt x32 $a IOPS: ${rf[-1]}x fio, ${rr[-1]}x ReadAt"
+	kf+=("$(python3 -c "print(f'{$k/$f:.2f}')")")
+	kr+=("$(python3 -c "print(f'{$k/$a:.2f}')")")
+	echo "round $r: goiocp QD32 $g IOPS, kernel-wait $k IOPS, fio libaio QD32 $f IOPS, ReadAt x32 $a IOPS:" \
+		"${rf[-1]}x / ${kf[-1]}x fio, ${rr[-1]}x / ${kr[-1]}x ReadAt"
 done
 python3 -c "
 import statistics, sys
-n = len(sys.argv) // 2
-for name, r in (('fio libaio', sys.argv[1:1+n]), ('ReadAt x32', sys.argv[1+n:])):
-    r = [float(x) for x in r]
-    print(f'goiocp / {name}: median {statistics.median(r):.2f} [{min(r):.2f}-{max(r):.2f}]')
-" "${rf[@]}" "${rr[@]}"
+n = (len(sys.argv) - 1) // 4
+names = ('goiocp / fio libaio', 'goiocp / ReadAt x32', 'kernel-wait / fio libaio', 'kernel-wait / ReadAt x32')
+for i, name in enumerate(names):
+    r = [float(x) for x in sys.argv[1 + i * n:1 + (i + 1) * n]]
+    print(f'{name}: median {statistics.median(r):.2f} [{min(r):.2f}-{max(r):.2f}]')
+" "${rf[@]}" "${rr[@]}" "${kf[@]}" "${kr[@]}"
