@@ -106,11 +106,14 @@ func Suspend(list []*aiocb.AIOCB, timeout time.Duration) error {
 			continue
 		}
 		r := engine.RequestOf(cb)
-		if r.Done() {
-			return nil
-		}
+		// In flight first: a request can finish between two looks, never
+		// go back in flight (its owner is the one waiting), so this order
+		// cannot miss one that finished meanwhile.
 		if !r.InFlight() {
-			continue
+			if r.Done() {
+				return nil
+			}
+			continue // never submitted
 		}
 		reqs = append(reqs, r)
 		ctxs = appendCtx(ctxs, r.Context())

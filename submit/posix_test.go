@@ -4,6 +4,7 @@ package submit_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/signal"
 	"sync"
@@ -616,6 +617,25 @@ func TestWaitersRaceReapers(t *testing.T) {
 	// O_DIRECT on disk: the events come after io_submit returns, while the
 	// waiters look and park.
 	_, fd := testutil.File(t, t.TempDir(), testutil.Pattern(7, 64<<10), os.O_RDWR|syscall.O_DIRECT)
+	t.Run("default", func(t *testing.T) { waitersRaceReapers(t, fd, nil) })
+	t.Run("kernel-wait-port", func(t *testing.T) {
+		// The driver sleeps in io_getevents; a reap elsewhere wakes it
+		// through the POLL iocb on the eventfd.
+		p, err := port.New(port.WithKernelWait(), port.WithDepth(64))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		if err := p.Associate(fd, 1); err != nil {
+			t.Fatal(err)
+		}
+		waitersRaceReapers(t, fd, p)
+	})
+}
+
+// waitersRaceReapers is TestWaitersRaceReapers on the default context (p
+// nil) or on port p.
+func waitersRaceReapers(t *testing.T, fd int, p *port.Port) {
 	const goroutines, rounds = 6, 1000
 	var wg sync.WaitGroup
 	var stuck atomic.Int32
@@ -624,6 +644,9 @@ func TestWaitersRaceReapers(t *testing.T) {
 			buf := testutil.Aligned(t, 4096)
 			for i := range rounds {
 				cb := &aiocb.AIOCB{Fildes: fd, Offset: int64(i%16) * 4096, Buf: buf}
+				if p != nil {
+					cb.Flags, cb.Version, cb.IOCPFD = aiocb.Extended, aiocb.Vers2, p.Fd()
+				}
 				if g%2 == 0 {
 					// A notification keeps the reaper goroutine reaping.
 					cb.Sigevent = aiocb.Sigevent{Notify: aiocb.SigevThread, Func: func(any) {}}
@@ -632,13 +655,21 @@ func TestWaitersRaceReapers(t *testing.T) {
 				go func() {
 					if g%3 == 0 {
 						if err := submit.Read(cb); err != nil {
-							done <- err
+							done <- fmt.Errorf("Read: %w", err)
 							return
 						}
-						done <- submit.Suspend([]*aiocb.AIOCB{cb}, submit.Infinite)
+						if err := submit.Suspend([]*aiocb.AIOCB{cb}, submit.Infinite); err != nil {
+							done <- fmt.Errorf("Suspend: %w (status %v)", err, submit.Error(cb))
+							return
+						}
+						done <- nil
 						return
 					}
-					done <- submit.ListIO(submit.Wait, []*aiocb.AIOCB{cb}, nil)
+					if err := submit.ListIO(submit.Wait, []*aiocb.AIOCB{cb}, nil); err != nil {
+						done <- fmt.Errorf("ListIO: %w (status %v)", err, submit.Error(cb))
+						return
+					}
+					done <- nil
 				}()
 				select {
 				case err := <-done:
@@ -654,6 +685,14 @@ func TestWaitersRaceReapers(t *testing.T) {
 				if n, err := submit.Return(cb); n != len(buf) || err != nil {
 					t.Errorf("Return %d %v", n, err)
 					return
+				}
+				if p != nil {
+					// Keep the port's queue short: take one packet (any
+					// goroutine's) per round.
+					if _, err := p.GetQueuedCompletionStatus(10 * time.Second); err != nil {
+						t.Errorf("GetQueuedCompletionStatus: %v", err)
+						return
+					}
 				}
 			}
 		})

@@ -18,11 +18,13 @@ import (
 // directly, with no eventfd signal, no epoll wake-up and no scheduler
 // round trip, at the price of one OS thread per sleeping driver.
 //
-// Two things must still wake such a driver: Kick (posted packets, Close,
-// cancellation, a request finished in user space) and nothing else. While
-// it sleeps, a POLL iocb for the eventfd is in the kernel, so a Kick (an
-// eventfd write) completes it and io_getevents returns. Its event carries
-// pollData; the reaper drains the eventfd and the next park arms it again.
+// Besides completions, a Kick must wake such a driver (posted packets,
+// Close, cancellation, a request finished in user space). While it sleeps,
+// a POLL iocb for the eventfd is in the kernel, so a Kick (an eventfd write)
+// completes it and io_getevents returns; its event carries pollData. The
+// eventfd's count is consumed only by a driver about to sleep, as Park's
+// read consumes it: a Kick that came before then makes that park return at
+// once, so none is lost between a driver's last look and its sleep.
 //
 // io_getevents takes events off the ring itself, and the user-space reaper
 // moves the ring's head without the kernel's lock: the two must never run
@@ -67,6 +69,11 @@ func (c *Context) parkKernel(deadline time.Time) error {
 		c.reapMu.Unlock()
 		return nil // events are waiting: the caller's Poll takes them
 	}
+	if sys.EventfdDrain(c.efd) {
+		c.reapMu.Unlock()
+		return nil // kicked since the caller last looked
+	}
+	// A Kick from here on completes the POLL (at once if it is armed now).
 	if !c.armPollLocked() {
 		// No room for the POLL (the kernel's own count ran out): a Kick
 		// could go unnoticed, so sleep briefly and look again.

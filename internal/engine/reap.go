@@ -141,9 +141,9 @@ func (c *Context) handleLocked(evs []abi.IOEvent) int {
 	for _, ev := range evs {
 		if ev.Data == pollData {
 			// The kernel-wait driver's POLL on the eventfd fired (see
-			// kwait.go): a Kick, not a request.
+			// kwait.go): a Kick, not a request. The count stays for the
+			// next park to consume, as Park's read would.
 			c.pollArmed = false
-			sys.EventfdDrain(c.efd)
 			m--
 			continue
 		}

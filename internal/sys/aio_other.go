@@ -99,5 +99,5 @@ func Identify(fd int) (FileID, error) { return FileID{}, errNoSys }
 // Dup returns ENOSYS.
 func Dup(fd int) (int, error) { return -1, errNoSys }
 
-// EventfdDrain does nothing.
-func EventfdDrain(fd int) {}
+// EventfdDrain reports false.
+func EventfdDrain(fd int) bool { return false }

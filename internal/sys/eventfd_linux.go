@@ -43,12 +43,14 @@ func EventfdAdd(fd int) error {
 	}
 }
 
-// EventfdDrain resets fd's counter to zero without blocking.
-func EventfdDrain(fd int) {
+// EventfdDrain resets fd's counter to zero without blocking and reports
+// whether it was above zero.
+func EventfdDrain(fd int) bool {
 	var buf [8]byte
 	for {
-		if _, err := unix.Read(fd, buf[:]); err != syscall.EINTR {
-			return
+		n, err := unix.Read(fd, buf[:])
+		if err != syscall.EINTR {
+			return err == nil && n == len(buf)
 		}
 	}
 }
