@@ -33,8 +33,8 @@
 // sleeps inside io_getevents, woken directly by a completion, as a libaio
 // program's thread is. A kernel POLL request on the eventfd keeps posts,
 // Close, timeouts and cancellation working. On the development machine's
-// virtio disk one goroutine at QD 32 reached fio's rate with it (1.00x,
-// against 0.85x parked in the netpoller); it costs one OS thread per
+// virtio disk one goroutine at QD 32 reached fio's rate with it (0.99x,
+// against 0.83x parked in the netpoller); it costs one OS thread per
 // sleeping port, so it is for a few busy ports, not thousands of idle ones.
 //
 // A packet whose I/O failed is returned with a nil error and pkt.Err set;

@@ -29,8 +29,8 @@ func WithDepth(n int) Option {
 // (PostQueuedCompletionStatus, Close, timeouts, Wait's context) behaves the
 // same: a kernel POLL request on the eventfd wakes the sleeper.
 //
-// On the development VM's virtio disk one goroutine at QD 32 ran at 1.00x
-// fio libaio with it (median of 5 rounds, 0.95-1.05) against 0.85x without
+// On the development VM's virtio disk one goroutine at QD 32 ran at 0.99x
+// fio libaio with it (median of 5 rounds, 0.98-1.03) against 0.83x without
 // (bench/scripts/target3.sh, bench/README.md).
 func WithKernelWait() Option {
 	return func(c *config) { c.kernelWait = true }

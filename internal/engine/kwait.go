@@ -69,7 +69,10 @@ func (c *Context) parkKernel(deadline time.Time) error {
 		c.reapMu.Unlock()
 		return nil // events are waiting: the caller's Poll takes them
 	}
-	if sys.EventfdDrain(c.efd) {
+	// While the POLL is armed the count is zero, or the POLL is completing
+	// and will end the sleep. Once it has fired, a Kick's count may be
+	// waiting: consume it (the caller looks again) before arming anew.
+	if !c.pollArmed && sys.EventfdDrain(c.efd) {
 		c.reapMu.Unlock()
 		return nil // kicked since the caller last looked
 	}
