@@ -6,8 +6,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -111,53 +109,4 @@ func BenchmarkQD32(b *testing.B) {
 		n, _ := p.GetQueuedCompletionStatusEx(pkts, 10*time.Second)
 		inflight -= n
 	}
-}
-
-// BenchmarkReadAt32 is the peer of BenchmarkQD32 that the performance
-// issue's third target names: os.File.ReadAt from 32 goroutines, each with
-// one random 4 KiB read in flight, on the same kind of file (O_DIRECT,
-// GOIOCP_QD32_FILE or a 256 MiB tmpfs file). It reports IOPS.
-func BenchmarkReadAt32(b *testing.B) {
-	const size, goroutines, bs = 256 << 20, 32, 4096
-	name := os.Getenv("GOIOCP_QD32_FILE")
-	if name == "" {
-		name = "/dev/shm/goiocp-readat32"
-		if err := os.WriteFile(name, make([]byte, size), 0o600); err != nil {
-			b.Skip("no tmpfs file:", err)
-		}
-		defer os.Remove(name)
-	}
-	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_DIRECT, 0)
-	if err != nil {
-		b.Skip("O_DIRECT:", err)
-	}
-	defer f.Close()
-	mem, err := unix.Mmap(-1, 0, goroutines*bs, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer unix.Munmap(mem)
-	var next atomic.Int64
-	var failed atomic.Value
-	var wg sync.WaitGroup
-	b.ReportAllocs()
-	b.ResetTimer()
-	for g := range goroutines {
-		wg.Go(func() {
-			buf := mem[g*bs : (g+1)*bs]
-			rng := rand.New(rand.NewPCG(uint64(g), 2))
-			for next.Add(1) <= int64(b.N) {
-				if _, err := f.ReadAt(buf, rng.Int64N(size/bs)*bs); err != nil {
-					failed.Store(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	b.StopTimer()
-	if err := failed.Load(); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "IOPS")
 }
