@@ -83,8 +83,7 @@ type Context struct {
 	kernelWait    bool
 	kernelReaping bool          // a driver is inside io_getevents: user space must not reap
 	kevents       []abi.IOEvent // what the last io_getevents returned, for the next Poll
-	kn            int           // len of kevents' unreaped prefix
-	kheld         atomic.Bool   // kn > 0, read without reapMu
+	kn            atomic.Int32  // len of kevents' unreaped prefix; written under reapMu
 	pollArmed     bool          // the POLL iocb on efd is in the kernel
 	pollIocb      abi.IOCB
 	pollList      [1]*abi.IOCB

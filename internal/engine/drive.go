@@ -148,7 +148,6 @@ func Await(ctxs []*Context, cond func() bool, deadline time.Time) bool {
 			// and made requests final since cond was checked. Look again
 			// with awaiting set: a reap finishing after that kicks.
 			c.awaiting.Add(1)
-			c.Poll()
 			if !cond() {
 				_ = c.Park(wake)
 				c.Poll()

@@ -44,9 +44,6 @@ func (c *Context) SetKernelWait() {
 	c.pollList[0] = &c.pollIocb
 }
 
-// KernelWait reports whether c is in kernel-wait mode.
-func (c *Context) KernelWait() bool { return c.kernelWait }
-
 // parkKernel is Park in kernel-wait mode: it sleeps in io_getevents until
 // an event comes (a request's, or the POLL's after a Kick) or deadline
 // passes, and keeps the events for the next Poll.
@@ -65,7 +62,7 @@ func (c *Context) parkKernel(deadline time.Time) error {
 		return os.ErrClosed
 	}
 	c.reapMu.Lock()
-	if c.kn > 0 || (c.ring != nil && c.ring.Pending()) {
+	if c.kn.Load() > 0 || (c.ring != nil && c.ring.Pending()) {
 		c.reapMu.Unlock()
 		return nil // events are waiting: the caller's Poll takes them
 	}
@@ -89,10 +86,7 @@ func (c *Context) parkKernel(deadline time.Time) error {
 	n, err := sys.IoGetevents(c.kctx, 1, c.kevents, timeout)
 	c.reapMu.Lock()
 	c.kernelReaping = false
-	if n > 0 {
-		c.kn = n
-		c.kheld.Store(true)
-	}
+	c.kn.Store(int32(n))
 	c.reapMu.Unlock()
 	switch {
 	case err != nil:

@@ -35,7 +35,7 @@ func (e *effect) run() {
 // are released. Poll on a closed context reaps nothing.
 func (c *Context) Poll() int {
 	c.life.RLock()
-	if c.dead || (c.ring != nil && !c.ring.Pending() && !c.kheld.Load()) {
+	if c.dead || (c.ring != nil && !c.ring.Pending() && c.kn.Load() == 0) {
 		c.life.RUnlock()
 		return 0
 	}
@@ -48,10 +48,9 @@ func (c *Context) Poll() int {
 		return 0
 	}
 	total := 0
-	if c.kn > 0 {
-		total += c.handleLocked(c.kevents[:c.kn])
-		c.kn = 0
-		c.kheld.Store(false)
+	if kn := c.kn.Load(); kn > 0 {
+		total += c.handleLocked(c.kevents[:kn])
+		c.kn.Store(0)
 	}
 	for {
 		n, m := c.reapLocked()
