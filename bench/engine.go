@@ -49,6 +49,7 @@ type Engine interface {
 // The engine names.
 const (
 	EnginePorts           = "ports"
+	EnginePortsKWait      = "ports-kwait"
 	EngineGlobalEBUSY     = "global-ebusy"
 	EngineGlobalCollector = "global-collector"
 	EngineReadAt          = "readat"
@@ -57,7 +58,7 @@ const (
 )
 
 // AllEngineNames lists every engine in the order the runner alternates them.
-var AllEngineNames = []string{EnginePorts, EngineGlobalEBUSY, EngineGlobalCollector, EngineReadAt, EngineFioLibaio, EngineFioIOUring}
+var AllEngineNames = []string{EnginePorts, EnginePortsKWait, EngineGlobalEBUSY, EngineGlobalCollector, EngineReadAt, EngineFioLibaio, EngineFioIOUring}
 
 // FioHint is how to install fio, printed when fio engines are asked for but
 // fio is not on PATH.
@@ -91,6 +92,8 @@ func ParseEngines(s string) (engines []Engine, notes []string, err error) {
 		switch n {
 		case EnginePorts:
 			engines = append(engines, Ports{})
+		case EnginePortsKWait:
+			engines = append(engines, Ports{KernelWait: true})
 		case EngineGlobalEBUSY:
 			engines = append(engines, Global{Collector: false})
 		case EngineGlobalCollector:

@@ -15,11 +15,20 @@ import (
 // Ports is the ports engine: every goroutine owns a port of depth qd,
 // submits with submit.ListIO (NoWait, no sigevent) and harvests with
 // GetQueuedCompletionStatusEx, resubmitting what it harvested as one
-// ListIO batch.
-type Ports struct{}
+// ListIO batch. With KernelWait its ports are made with
+// port.WithKernelWait: no eventfd signal per request, and a waiter sleeps
+// in io_getevents.
+type Ports struct {
+	KernelWait bool
+}
 
-// Name returns "ports".
-func (Ports) Name() string { return EnginePorts }
+// Name returns "ports", or "ports-kwait" with KernelWait.
+func (e Ports) Name() string {
+	if e.KernelWait {
+		return EnginePortsKWait
+	}
+	return EnginePorts
+}
 
 // portsState is one worker's port and requests.
 type portsState struct {
@@ -32,11 +41,15 @@ type portsState struct {
 }
 
 // Run runs job.
-func (Ports) Run(ctx context.Context, job Job) (Sample, error) {
+func (e Ports) Run(ctx context.Context, job Job) (Sample, error) {
+	opts := []port.Option{port.WithDepth(job.QD)}
+	if e.KernelWait {
+		opts = append(opts, port.WithKernelWait())
+	}
 	states := make([]*portsState, job.G)
 	return runInProcess(ctx, job, inproc{
 		setup: func(w *worker) error {
-			p, err := port.New(port.WithDepth(job.QD))
+			p, err := port.New(opts...)
 			if err != nil {
 				return err
 			}

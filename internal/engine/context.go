@@ -38,9 +38,10 @@ type Recorder interface {
 // slot is one entry of a context's slot table. A slot is in use from Submit
 // until its event is reaped; its iocb is what io_submit was given.
 type slot struct {
-	req *Request
-	iov []abi.Iovec // the iovec array of a vectored request, reused
-	gen uint32      // bumped at every use; aio_data carries it beside the index
+	req   *Request
+	iov   []abi.Iovec // the iovec array of a vectored request, reused
+	gen   uint32      // bumped at every use; aio_data carries it beside the index
+	quiet bool        // in the kernel without RESFD, its event not yet reaped
 }
 
 // Context is one kernel AIO context with its eventfd and slot table.
@@ -65,6 +66,12 @@ type Context struct {
 	closed   bool
 	blocking map[int]uint8 // fd -> submission mode per direction, see modeNowait
 
+	// Adaptive signalling (see signal.go): which submissions carry RESFD.
+	quiet     int  // slots with quiet set
+	netParked int  // drivers parked in the netpoller, relying on the eventfd
+	signalAll bool // a driver parked lately: every submission signals
+	calm      int  // reaps since the last park
+
 	reapMu    sync.Mutex // serialises ring consumers; taken before mu
 	events    []abi.IOEvent
 	batch     []*Request // scratch under reapMu
@@ -78,8 +85,8 @@ type Context struct {
 	deadline time.Time  // efile's read deadline, driver only
 
 	// Kernel wait (see kwait.go): the driver sleeps in io_getevents instead
-	// of the netpoller. kernelWait is set before first use; the rest is
-	// under reapMu.
+	// of the netpoller, always with kernelWait (set before first use), or
+	// when requests without RESFD are in flight. The rest is under reapMu.
 	kernelWait    bool
 	kernelReaping bool          // a driver is inside io_getevents: user space must not reap
 	kevents       []abi.IOEvent // what the last io_getevents returned, for the next Poll
@@ -156,12 +163,14 @@ func NewContext(depth int, sink Sink) (*Context, error) {
 		free:     make([]int32, depth),
 		blocking: make(map[int]uint8),
 		events:   make([]abi.IOEvent, depth),
+		kevents:  make([]abi.IOEvent, depth),
 		batch:    make([]*Request, 0, depth),
 		pkts:     make([]*Request, 0, depth),
 	}
 	for i := range c.free {
 		c.free[i] = int32(depth - 1 - i)
 	}
+	c.pollList[0] = &c.pollIocb
 	registerContext(c)
 	return c, nil
 }
@@ -209,14 +218,11 @@ func (c *Context) Submit(reqs []*Request) syscall.Errno {
 	}
 	// Before io_submit: a worker may take a RWF_NOWAIT request as soon as
 	// its event is reaped. The reaper that hands it to a worker reads the
-	// identity after taking c.mu, which orders it after these writes (the
-	// kernel's event does too, but neither Go's memory model nor the race
-	// detector knows that).
-	if identify(reqs) {
-		c.mu.Lock()
-		//lint:ignore SA2001 an empty critical section publishes the identities
-		c.mu.Unlock()
-	}
+	// identity after taking c.mu, and submitIocbs takes c.mu before
+	// io_submit, which orders the read after these writes (the kernel's
+	// event does too, but neither Go's memory model nor the race detector
+	// knows that).
+	identify(reqs)
 
 	// Fsyncs with earlier requests on their file still in flight wait in
 	// user space; the others go to the kernel now.
@@ -282,12 +288,7 @@ func (c *Context) fillLocked(i int32, r *Request) {
 		Fildes: uint32(r.Fd),
 		Offset: r.Offset,
 	}
-	if !c.kernelWait {
-		// The driver parks in the netpoller on the eventfd: every
-		// completion must count there. A kernel-wait driver sleeps in
-		// io_getevents, which completions wake by themselves.
-		cb.Flags, cb.ResFD = abi.IOCB_FLAG_RESFD, uint32(c.efd)
-	}
+	// RESFD is decided just before io_submit (see signalLocked).
 	r.raw, r.nowait = false, false
 	if d := direction(r.Cmd); d != noDirection && !BlockingSubmit {
 		switch c.blocking[r.Fd] >> d & 3 {
@@ -330,6 +331,9 @@ func (c *Context) fillLocked(i int32, r *Request) {
 // frees its slot comes after the kernel. What the loop needs to know about
 // a request it reads from reqs[i].raw, which fillLocked set.
 func (c *Context) submitIocbs(iocbs []*abi.IOCB, reqs []*Request) map[int]syscall.Errno {
+	c.mu.Lock()
+	c.signalLocked(reqs)
+	c.mu.Unlock()
 	var failed map[int]syscall.Errno
 	done := 0
 	again := 0
@@ -439,6 +443,7 @@ func (c *Context) release(r *Request) {
 }
 
 func (c *Context) freeSlotLocked(r *Request) {
+	c.unquietLocked(r.slot)
 	if r.notifies() {
 		c.notifying.Add(-1)
 	}

@@ -30,10 +30,15 @@ func (c *Context) TryDrive() bool {
 // posted after the caller last reaped keeps the counter non-zero, so no
 // wake-up is lost between reaping and parking. Park returns nil when woken,
 // os.ErrDeadlineExceeded on timeout.
+//
+// A driver parks in the netpoller unless requests without the eventfd
+// signal are in flight, or the context is in kernel-wait mode: then it
+// sleeps in io_getevents (see signal.go and kwait.go).
 func (c *Context) Park(deadline time.Time) error {
-	if c.kernelWait {
+	if c.kernelWait || !c.parkNet() {
 		return c.parkKernel(deadline)
 	}
+	defer c.unparkNet()
 	if !deadline.Equal(c.deadline) {
 		if err := c.efile.SetReadDeadline(deadline); err != nil {
 			return err

@@ -38,11 +38,7 @@ import (
 const pollData = math.MaxUint64
 
 // SetKernelWait puts c in kernel-wait mode. Call it before c is used.
-func (c *Context) SetKernelWait() {
-	c.kernelWait = true
-	c.kevents = make([]abi.IOEvent, len(c.events))
-	c.pollList[0] = &c.pollIocb
-}
+func (c *Context) SetKernelWait() { c.kernelWait = true }
 
 // parkKernel is Park in kernel-wait mode: it sleeps in io_getevents until
 // an event comes (a request's, or the POLL's after a Kick) or deadline

@@ -154,6 +154,7 @@ func (c *Context) handleLocked(evs []abi.IOEvent) int {
 			continue
 		}
 		r := c.slots[i].req
+		c.unquietLocked(int32(i))
 		if c.iocbs[i].RWFlags&abi.RWF_NOWAIT != 0 && !r.canceled && unfinished(r, ev.Res) {
 			// It would have blocked (EAGAIN), stopped where it would have
 			// (a short count), or the file system cannot do it without
@@ -178,6 +179,9 @@ func (c *Context) handleLocked(evs []abi.IOEvent) int {
 		}
 		c.freeSlotLocked(r)
 		batch = append(batch, r)
+	}
+	if m > 0 {
+		c.calmLocked()
 	}
 	c.mu.Unlock()
 	c.finishBatchLocked(batch)

@@ -37,15 +37,13 @@ func maxWorkers() int { return max(4, 2*runtime.GOMAXPROCS(0)) }
 // opened another file under the same number; it checks the identity on a
 // dup of the fd before touching the file. Files in memory (tmpfs) and files
 // submitted as blocking calls need no fstat: their requests never reach a
-// worker. It reports whether any request needed one.
-func identify(reqs []*Request) bool {
-	needed := false
+// worker.
+func identify(reqs []*Request) {
 	for i, r := range reqs {
 		r.id = sys.FileID{}
 		if !r.nowait {
 			continue
 		}
-		needed = true
 		found := false
 		for _, o := range reqs[:i] {
 			if o.Fd == r.Fd && o.nowait {
@@ -57,7 +55,6 @@ func identify(reqs []*Request) bool {
 			r.id, _ = sys.Identify(r.Fd)
 		}
 	}
-	return needed
 }
 
 // perform does r's remaining I/O on a dup of its fd, so that a close by the

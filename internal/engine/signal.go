@@ -1,0 +1,95 @@
+package engine
+
+import "github.com/goiocp/goiocp/internal/abi"
+
+// Adaptive signalling. A driver parked in the netpoller is woken by the
+// eventfd, so every request that can complete while it is parked must carry
+// IOCB_FLAG_RESFD. But the signal is not free: eventfd_signal wakes the
+// eventfd's wait queue, and so runs the callback of the runtime's single
+// epoll instance, whose lock every port in the process shares. On 16 cores
+// that shared lock capped tmpfs reads at about 2.2 M/s for any number of
+// ports, against 6.5 M/s without the signal (bench/README.md). A port whose
+// harvests keep finding completions ready never parks, and pays for nothing.
+//
+// So a submission carries RESFD only while it may be needed:
+//
+//   - while a driver is parked in the netpoller (netParked > 0), and
+//   - while the context waits often (signalAll): any Park sets it, and it
+//     clears after calmReaps reaps with no Park between them.
+//
+// Otherwise the request goes without, and its slot is marked quiet until
+// its event is reaped. A driver about to park looks at the quiet count
+// under c.mu, the lock a submission decides under: with none quiet it parks
+// in the netpoller, and every submission from then on signals; with some
+// quiet it sleeps in io_getevents instead (kwait.go), which their
+// completions wake by themselves and Kicks reach through the POLL iocb on
+// the eventfd. That costs an OS thread for the wait, and happens once when
+// a busy port turns to waiting: its Park sets signalAll.
+//
+// A context in kernel-wait mode never signals: its driver always sleeps in
+// io_getevents.
+
+// calmReaps is how many reaps with no Park between them turn signalAll off.
+const calmReaps = 64
+
+// signalLocked sets or clears RESFD on the iocbs of reqs, about to go to
+// io_submit, and counts the quiet ones. c.mu is held.
+func (c *Context) signalLocked(reqs []*Request) {
+	signal := !c.kernelWait && (c.netParked > 0 || c.signalAll)
+	for _, r := range reqs {
+		cb := &c.iocbs[r.slot]
+		if signal {
+			cb.Flags |= abi.IOCB_FLAG_RESFD
+			cb.ResFD = uint32(c.efd)
+			continue
+		}
+		cb.Flags &^= abi.IOCB_FLAG_RESFD
+		cb.ResFD = 0
+		if s := &c.slots[r.slot]; !s.quiet {
+			s.quiet = true
+			c.quiet++
+		}
+	}
+}
+
+// unquietLocked notes that slot i's event was reaped (or its request never
+// reached the kernel). c.mu is held.
+func (c *Context) unquietLocked(i int32) {
+	if s := &c.slots[i]; s.quiet {
+		s.quiet = false
+		c.quiet--
+	}
+}
+
+// calmLocked counts a reap that found requests' events, and turns signalAll
+// off after calmReaps of them with no Park between. c.mu is held.
+func (c *Context) calmLocked() {
+	if !c.signalAll || c.netParked > 0 {
+		return
+	}
+	if c.calm++; c.calm >= calmReaps {
+		c.signalAll = false
+	}
+}
+
+// parkNet decides how a driver of a context not in kernel-wait mode waits:
+// it reports true, and counts the driver parked in the netpoller, when no
+// request is in flight without RESFD. Either way it turns signalAll on. A
+// true result must be followed by unparkNet.
+func (c *Context) parkNet() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.signalAll, c.calm = true, 0
+	if c.quiet > 0 {
+		return false
+	}
+	c.netParked++
+	return true
+}
+
+// unparkNet ends a netpoller park counted by parkNet.
+func (c *Context) unparkNet() {
+	c.mu.Lock()
+	c.netParked--
+	c.mu.Unlock()
+}
