@@ -11,14 +11,11 @@ import "github.com/goiocp/goiocp/internal/abi"
 // ports, against 6.5 M/s without the signal (bench/README.md). A port whose
 // harvests keep finding completions ready never parks, and pays for nothing.
 //
-// So a submission carries RESFD only while it may be needed:
-//
-//   - while a driver is parked in the netpoller (netParked > 0), and
-//   - while the context waits often (signalAll): any Park sets it, and it
-//     clears after calmReaps reaps with no Park between them.
-//
-// Otherwise the request goes without, and its slot is marked quiet until
-// its event is reaped. A driver about to park looks at the quiet count
+// So a submission carries RESFD only while the context waits often
+// (signalAll): any Park sets it, and it clears after calmReaps reaps with no
+// Park between them, never while a driver is parked in the netpoller
+// (netParked > 0). Otherwise the request goes without, and its slot is
+// marked quiet until its event is reaped. A driver about to park looks at the quiet count
 // under c.mu, the lock a submission decides under: with none quiet it parks
 // in the netpoller, and every submission from then on signals; with some
 // quiet it sleeps in io_getevents instead (kwait.go), which their
@@ -35,7 +32,7 @@ const calmReaps = 64
 // signalLocked sets or clears RESFD on the iocbs of reqs, about to go to
 // io_submit, and counts the quiet ones. c.mu is held.
 func (c *Context) signalLocked(reqs []*Request) {
-	signal := !c.kernelWait && (c.netParked > 0 || c.signalAll)
+	signal := c.signalAll && !c.kernelWait
 	for _, r := range reqs {
 		cb := &c.iocbs[r.slot]
 		if signal {
