@@ -35,10 +35,17 @@ func (c *Context) TryDrive() bool {
 // signal are in flight, or the context is in kernel-wait mode: then it
 // sleeps in io_getevents (see signal.go and kwait.go).
 func (c *Context) Park(deadline time.Time) error {
-	if c.kernelWait || !c.parkNet() {
+	if c.kernelWait {
 		return c.parkKernel(deadline)
 	}
-	defer c.unparkNet()
+	netpoll := c.parkNet()
+	start := time.Now()
+	if !netpoll {
+		err := c.parkKernel(deadline)
+		c.sleptKernel(time.Since(start))
+		return err
+	}
+	defer func() { c.unparkNet(time.Since(start)) }()
 	if !deadline.Equal(c.deadline) {
 		if err := c.efile.SetReadDeadline(deadline); err != nil {
 			return err

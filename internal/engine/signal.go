@@ -1,6 +1,10 @@
 package engine
 
-import "github.com/goiocp/goiocp/internal/abi"
+import (
+	"time"
+
+	"github.com/goiocp/goiocp/internal/abi"
+)
 
 // Adaptive signalling. A driver parked in the netpoller is woken by the
 // eventfd, so every request that can complete while it is parked must carry
@@ -11,23 +15,35 @@ import "github.com/goiocp/goiocp/internal/abi"
 // ports, against 6.5 M/s without the signal (bench/README.md). A port whose
 // harvests keep finding completions ready never parks, and pays for nothing.
 //
-// So a submission carries RESFD only while the context waits often
-// (signalAll): any Park sets it, and it clears after calmReaps reaps with no
-// Park between them, never while a driver is parked in the netpoller
-// (netParked > 0). Otherwise the request goes without, and its slot is
-// marked quiet until its event is reaped. A driver about to park looks at the quiet count
-// under c.mu, the lock a submission decides under: with none quiet it parks
-// in the netpoller, and every submission from then on signals; with some
-// quiet it sleeps in io_getevents instead (kwait.go), which their
-// completions wake by themselves and Kicks reach through the POLL iocb on
-// the eventfd. That costs an OS thread for the wait, and happens once when
-// a busy port turns to waiting: its Park sets signalAll.
+// So a submission carries RESFD only while the context waits long
+// (signalAll); otherwise the request goes without, and its slot is marked
+// quiet until its event is reaped. A driver about to park looks at the
+// quiet count under c.mu, the lock a submission decides under:
+//
+//   - With none quiet, it turns signalAll on and parks in the netpoller:
+//     every submission from then on signals.
+//   - With some quiet, it sleeps in io_getevents instead (kwait.go), which
+//     their completions wake by themselves and Kicks reach through the POLL
+//     iocb on the eventfd. That holds an OS thread for the wait, as a
+//     blocking read would. A sleep of longWait or more turns signalAll on,
+//     so a port that waits long goes back to the netpoller; shorter ones,
+//     as for a busy disk, leave the port quiet, and are as quick as fio's
+//     (the netpoller's wake-up cost 15 % there, bench/README.md).
+//
+// signalAll turns off again after calmReaps reaps with no netpoller park
+// or long sleep between them, and never while a driver is parked in the
+// netpoller (netParked > 0).
 //
 // A context in kernel-wait mode never signals: its driver always sleeps in
 // io_getevents.
 
-// calmReaps is how many reaps with no Park between them turn signalAll off.
+// calmReaps is how many reaps with no long wait between them turn
+// signalAll off.
 const calmReaps = 64
+
+// longWait is how long a sleep in io_getevents must last to turn signalAll
+// on.
+const longWait = time.Millisecond
 
 // signalLocked sets or clears RESFD on the iocbs of reqs, about to go to
 // io_submit, and counts the quiet ones. c.mu is held.
@@ -70,23 +86,38 @@ func (c *Context) calmLocked() {
 }
 
 // parkNet decides how a driver of a context not in kernel-wait mode waits:
-// it reports true, and counts the driver parked in the netpoller, when no
-// request is in flight without RESFD. Either way it turns signalAll on. A
-// true result must be followed by unparkNet.
+// when no request is in flight without RESFD it turns signalAll on, counts
+// the driver parked in the netpoller and reports true; unparkNet must
+// follow. Otherwise the driver sleeps in io_getevents, and reports how long
+// with sleptKernel.
 func (c *Context) parkNet() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.signalAll, c.calm = true, 0
 	if c.quiet > 0 {
 		return false
 	}
+	c.signalAll = true
 	c.netParked++
 	return true
 }
 
-// unparkNet ends a netpoller park counted by parkNet.
-func (c *Context) unparkNet() {
+// unparkNet ends a netpoller park counted by parkNet, which lasted d.
+func (c *Context) unparkNet(d time.Duration) {
 	c.mu.Lock()
 	c.netParked--
+	if d >= longWait {
+		c.calm = 0
+	}
+	c.mu.Unlock()
+}
+
+// sleptKernel notes a sleep in io_getevents of d: a long one turns
+// signalAll on.
+func (c *Context) sleptKernel(d time.Duration) {
+	if d < longWait {
+		return
+	}
+	c.mu.Lock()
+	c.signalAll, c.calm = true, 0
 	c.mu.Unlock()
 }

@@ -28,7 +28,7 @@ const wakeBy = 3 * time.Second
 // timeout), sleeping in io_getevents. A port that parked signals again, so
 // a request submitted while its waiter is parked in the netpoller wakes it.
 // The requests are FUSE reads the file system holds, so they really are in
-// flight while the waiters park.
+// flight while the waiters park. The tmpfs part needs /dev/shm.
 func TestQuietRequestsWake(t *testing.T) {
 	file, data, fd, p := fuseFile(t, faultfs.Options{})
 	hold := make(chan struct{})
@@ -93,10 +93,11 @@ func TestQuietRequestsWake(t *testing.T) {
 		t.Fatalf("held read: packet %+v", pkt)
 	}
 
-	// Calm the port with reads on tmpfs (they complete inside io_submit,
-	// so no harvest waits) until it stops signalling; then a waiter parks
-	// with nothing in flight, and a FUSE read submitted meanwhile must
-	// signal it.
+	// Those waits were long: the port signals again. Reads on tmpfs (they
+	// complete inside io_submit, so no harvest waits) show it, and then,
+	// 64 harvests on, calm the port until it stops signalling. A waiter
+	// then parks with nothing in flight, and a FUSE read submitted
+	// meanwhile must signal it.
 	for _, fs := range testutil.FileSystems(t) {
 		if fs.Name != "tmpfs" {
 			continue
@@ -104,15 +105,28 @@ func TestQuietRequestsWake(t *testing.T) {
 		_, mfd := createFile(t, fs.Dir+"/calm", testutil.Pattern(1, 16<<10), 0)
 		associate(t, p, mfd, 8)
 		buf := make([]byte, blk)
-		for range 100 {
-			cb := portCB(p, mfd, 0, buf)
-			if err := submit.Read(cb); err != nil {
-				t.Fatal(err)
+		cycle := func(n int) {
+			for range n {
+				cb := portCB(p, mfd, 0, buf)
+				if err := submit.Read(cb); err != nil {
+					t.Fatal(err)
+				}
+				if pkt := next(t, p); pkt.CB != cb {
+					t.Fatalf("tmpfs read: packet %+v", pkt)
+				}
+				submit.Return(cb)
 			}
-			if pkt := next(t, p); pkt.CB != cb {
-				t.Fatalf("tmpfs read: packet %+v", pkt)
-			}
-			submit.Return(cb)
+		}
+		testutil.EventfdCount(t, p.Fd())
+		cycle(10)
+		if n := testutil.EventfdCount(t, p.Fd()); n != 10 {
+			t.Fatalf("after long waits: eventfd counted %d of 10 completions, want 10", n)
+		}
+		cycle(100)
+		testutil.EventfdCount(t, p.Fd())
+		cycle(10)
+		if n := testutil.EventfdCount(t, p.Fd()); n != 0 {
+			t.Fatalf("after 110 harvests with no wait: eventfd counted %d of 10 completions, want 0", n)
 		}
 	}
 	for i := range 20 {

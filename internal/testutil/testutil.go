@@ -7,6 +7,7 @@ package testutil
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -196,4 +197,21 @@ func RunChecked(m *testing.M) int {
 		code = 1
 	}
 	return code
+}
+
+// EventfdCount reads and clears the count of the eventfd fd (a port's Fd),
+// which the kernel raises by one for every completion of a request
+// submitted with IOCB_FLAG_RESFD. It returns 0 when the count is zero; the
+// caller makes sure nobody else reads the eventfd meanwhile.
+func EventfdCount(t testing.TB, fd int) uint64 {
+	t.Helper()
+	var b [8]byte
+	n, err := unix.Read(fd, b[:])
+	if err == unix.EAGAIN {
+		return 0
+	}
+	if err != nil || n != 8 {
+		t.Fatalf("read eventfd: %d, %v", n, err)
+	}
+	return binary.NativeEndian.Uint64(b[:])
 }
