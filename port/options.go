@@ -19,19 +19,21 @@ func WithDepth(n int) Option {
 	return func(c *config) { c.depth = n }
 }
 
-// WithKernelWait makes the port's waiters sleep inside io_getevents, as a
-// libaio or fio loop does, instead of parking in the Go netpoller on the
-// port's eventfd. A completion then wakes the sleeping thread directly: no
-// eventfd signal per request, no epoll wake-up, no scheduler round trip.
-// The price is one OS thread per port while a waiter sleeps (the Go runtime
-// lends the goroutine's P to others meanwhile), so it suits a few ports that
-// wait on a device, not thousands of mostly idle ones. Everything else
+// WithKernelWait makes the port's waiters always sleep inside
+// io_getevents, as a libaio or fio loop does, never in the Go netpoller on
+// the port's eventfd, and its requests never signal the eventfd. A default
+// port does the same on its own while its waits are short, and turns to the
+// netpoller after a wait of a millisecond or more (see the package doc);
+// this option keeps it in the kernel for good. The price is one OS thread
+// per port while a waiter sleeps (the Go runtime lends the goroutine's P to
+// others meanwhile), so it suits a few ports that wait on a device, not
+// thousands of mostly idle ones. Everything else
 // (PostQueuedCompletionStatus, Close, timeouts, Wait's context) behaves the
 // same: a kernel POLL request on the eventfd wakes the sleeper.
 //
-// On the development VM's virtio disk one goroutine at QD 32 ran at 0.99x
-// fio libaio with it (median of 5 rounds, 0.98-1.03) against 0.83x without
-// (bench/scripts/target3.sh, bench/README.md).
+// On the development VM's virtio disk, one goroutine at QD 32 ran at 0.99x
+// fio libaio with it and 1.01x with a default port (median of 3 rounds,
+// bench/scripts/target3.sh, bench/README.md).
 func WithKernelWait() Option {
 	return func(c *config) { c.kernelWait = true }
 }

@@ -1,7 +1,8 @@
 // Package engine is goiocp's request engine: kernel AIO contexts with their
 // slot tables and eventfds, the request state machine embedded in every
 // aiocb.AIOCB, the ring reaper, fsync ordering, cancellation, and the
-// driver role through which waiting goroutines park in the Go netpoller.
+// driver role through which a waiting goroutine parks, in the Go netpoller
+// or inside io_getevents.
 //
 // The public packages are thin over it: package port is a Context with a
 // packet queue as its Sink, package submit routes requests to contexts and
@@ -12,7 +13,8 @@
 // A submitter claims the Request (EBUSY if it is in flight or its packet is
 // not yet harvested), Submit gives it a slot of the context (EAGAIN if none
 // is free after reaping), fills the slot's iocb with aio_data = slot index
-// and IOCB_FLAG_RESFD, and calls io_submit. The slot keeps the Request, and
+// and generation, sets IOCB_FLAG_RESFD if the context signals its eventfd
+// at the time (signal.go), and calls io_submit. The slot keeps the Request, and
 // through its Owner the AIOCB and its buffers, reachable until the event is
 // reaped. A reaper (Poll) copies events out of the shared ring without a
 // system call, frees the slots, makes each Request final and hands the batch
