@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"os"
 	"time"
 
 	"github.com/goiocp/goiocp/internal/sys"
@@ -38,14 +39,35 @@ func (c *Context) Park(deadline time.Time) error {
 	if c.kernelWait {
 		return c.parkKernel(deadline)
 	}
-	netpoll := c.parkNet()
 	start := time.Now()
-	if !netpoll {
+	switch c.parkHow() {
+	case waitKernel:
 		err := c.parkKernel(deadline)
+		kernelSleepers.Add(-1)
 		c.sleptKernel(time.Since(start))
 		return err
+	case waitPolling:
+		// Too many threads asleep in io_getevents already: wait in the
+		// netpoller, but only for pollTick at a time, since the quiet
+		// requests in flight cannot wake it. The caller reaps and parks
+		// again.
+		defer func() { c.unparkNet(time.Since(start)) }()
+		if tick := start.Add(pollTick); deadline.IsZero() || tick.Before(deadline) {
+			if err := c.parkNetpoll(tick); err != os.ErrDeadlineExceeded {
+				return err
+			}
+			return nil
+		}
+		return c.parkNetpoll(deadline)
+	default:
+		defer func() { c.unparkNet(time.Since(start)) }()
+		return c.parkNetpoll(deadline)
 	}
-	defer func() { c.unparkNet(time.Since(start)) }()
+}
+
+// parkNetpoll waits in the netpoller until the eventfd is readable or
+// deadline passes, consuming its count.
+func (c *Context) parkNetpoll(deadline time.Time) error {
 	if !deadline.Equal(c.deadline) {
 		if err := c.efile.SetReadDeadline(deadline); err != nil {
 			return err

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/goiocp/goiocp/internal/abi"
@@ -28,7 +29,10 @@ import (
 //     blocking read would. A sleep of longWait or more turns signalAll on,
 //     so a port that waits long goes back to the netpoller; shorter ones,
 //     as for a busy disk, leave the port quiet, and are as quick as fio's
-//     (the netpoller's wake-up cost 15 % there, bench/README.md).
+//     (the netpoller's wake-up cost 15 % there, bench/README.md). At most
+//     maxKernelSleepers drivers sleep there at once; past that a driver
+//     waits in the netpoller a millisecond at a time, reaping in between,
+//     and turns signalAll on.
 //
 // signalAll turns off again after calmReaps reaps with no netpoller park
 // or long sleep between them, and never while a driver is parked in the
@@ -85,23 +89,59 @@ func (c *Context) calmLocked() {
 	}
 }
 
-// parkNet decides how a driver of a context not in kernel-wait mode waits:
-// when no request is in flight without RESFD it turns signalAll on, counts
-// the driver parked in the netpoller and reports true; unparkNet must
-// follow. Otherwise the driver sleeps in io_getevents, and reports how long
-// with sleptKernel.
-func (c *Context) parkNet() bool {
+// How a driver of a context not in kernel-wait mode waits (parkHow).
+const (
+	waitNetpoller = iota // on the eventfd: no quiet request is in flight
+	waitKernel           // in io_getevents, holding a kernelSleepers place
+	waitPolling          // on the eventfd for pollTick at a time: quiet requests, no place
+)
+
+// kernelSleepers counts the drivers of contexts not in kernel-wait mode
+// asleep in io_getevents, each holding an OS thread; maxKernelSleepers
+// bounds them, far below the runtime's limit of 10,000 threads. Past it a
+// driver polls instead (waitPolling) and its port turns signalling on, so
+// it is soon back in the netpoller.
+var (
+	kernelSleepers    atomic.Int32
+	maxKernelSleepers atomic.Int32
+)
+
+func init() { maxKernelSleepers.Store(1024) }
+
+// pollTick is how long a waitPolling driver waits before it reaps again.
+const pollTick = time.Millisecond
+
+// SetMaxKernelSleepers sets the bound on drivers asleep in io_getevents
+// for a test and returns a func restoring the previous one.
+func SetMaxKernelSleepers(n int) (restore func()) {
+	old := maxKernelSleepers.Swap(int32(n))
+	return func() { maxKernelSleepers.Store(old) }
+}
+
+// parkHow decides how a driver waits. With no request in flight without
+// RESFD it turns signalAll on and counts the driver parked in the
+// netpoller. Otherwise the driver sleeps in io_getevents if a
+// kernelSleepers place is free (it takes it; the caller gives it back and
+// reports the sleep's length to sleptKernel), or polls, with signalAll on.
+// waitNetpoller and waitPolling must be followed by unparkNet.
+func (c *Context) parkHow() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.quiet > 0 {
-		return false
+		if kernelSleepers.Add(1) <= maxKernelSleepers.Load() {
+			return waitKernel
+		}
+		kernelSleepers.Add(-1)
+		c.signalAll, c.calm = true, 0
+		c.netParked++
+		return waitPolling
 	}
 	c.signalAll = true
 	c.netParked++
-	return true
+	return waitNetpoller
 }
 
-// unparkNet ends a netpoller park counted by parkNet, which lasted d.
+// unparkNet ends a netpoller park counted by parkHow, which lasted d.
 func (c *Context) unparkNet(d time.Duration) {
 	c.mu.Lock()
 	c.netParked--

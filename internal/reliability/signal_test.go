@@ -11,6 +11,7 @@ import (
 
 	"github.com/goiocp/goiocp/aiocb"
 	"github.com/goiocp/goiocp/completion"
+	"github.com/goiocp/goiocp/internal/engine"
 	"github.com/goiocp/goiocp/internal/faultfs"
 	"github.com/goiocp/goiocp/internal/testutil"
 	"github.com/goiocp/goiocp/port"
@@ -176,5 +177,52 @@ func TestQuietRequestsSuspend(t *testing.T) {
 	}
 	if n, err := submit.Return(cb); n != blk || err != nil || !bytes.Equal(cb.Buf, data[:blk]) {
 		t.Fatalf("Return: %d, %v", n, err)
+	}
+}
+
+// TestQuietRequestsNoSleeperPlace: with no place left for another thread
+// asleep in io_getevents (the bound is set to 0 here), a waiter that parks
+// with a read in flight without the eventfd signal polls instead: the
+// read's completion still reaches it, quickly, and a post wakes it at once.
+func TestQuietRequestsNoSleeperPlace(t *testing.T) {
+	defer engine.SetMaxKernelSleepers(0)()
+	file, data, fd, p := fuseFile(t, faultfs.Options{})
+	hold := make(chan struct{})
+	file.SetRules(faultfs.Rule{Op: faultfs.Read, Off: 0, Hold: hold})
+	slow := portCB(p, fd, 0, make([]byte, blk))
+	if err := submit.Read(slow); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan completion.Packet, 2)
+	go func() {
+		for range 2 {
+			pkt, err := p.GetQueuedCompletionStatus(deadline)
+			if err != nil {
+				pkt.Err = err
+			}
+			got <- pkt
+		}
+	}()
+	recv := func(what string) completion.Packet {
+		t.Helper()
+		select {
+		case pkt := <-got:
+			return pkt
+		case <-time.After(wakeBy):
+			t.Fatalf("%s did not wake the waiter within %v", what, wakeBy)
+		}
+		panic("unreachable")
+	}
+	time.Sleep(20 * time.Millisecond)
+	if err := p.PostQueuedCompletionStatus(5, 6, nil); err != nil {
+		t.Fatal(err)
+	}
+	if pkt := recv("a post"); pkt.CB != nil || pkt.Bytes != 5 || pkt.Key != 6 {
+		t.Fatalf("posted packet %+v", pkt)
+	}
+	time.Sleep(20 * time.Millisecond)
+	close(hold)
+	if pkt := recv("the held read's completion"); pkt.CB != slow || pkt.Err != nil || !bytes.Equal(slow.Buf, data[:blk]) {
+		t.Fatalf("held read: packet %+v", pkt)
 	}
 }
