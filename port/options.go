@@ -32,8 +32,8 @@ func WithDepth(n int) Option {
 // same: a kernel POLL request on the eventfd wakes the sleeper.
 //
 // On the development VM's virtio disk, one goroutine at QD 32 ran at 0.99x
-// fio libaio with it and 1.01x with a default port (median of 3 rounds,
-// bench/scripts/target3.sh, bench/README.md).
+// fio libaio with it, and at 0.91-1.01x with a default port (medians of
+// three runs, bench/scripts/target3.sh, bench/README.md).
 func WithKernelWait() Option {
 	return func(c *config) { c.kernelWait = true }
 }
