@@ -215,3 +215,12 @@ func EventfdCount(t testing.TB, fd int) uint64 {
 	}
 	return binary.NativeEndian.Uint64(b[:])
 }
+
+// CountSignals clears the eventfd fd's count, runs f, and returns how many
+// completions signalled the eventfd meanwhile (see EventfdCount).
+func CountSignals(t testing.TB, fd int, f func()) uint64 {
+	t.Helper()
+	EventfdCount(t, fd)
+	f()
+	return EventfdCount(t, fd)
+}
