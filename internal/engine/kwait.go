@@ -10,13 +10,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Kernel wait. By default a driver parks in the netpoller on the eventfd,
-// which every completion signals (IOCB_FLAG_RESFD): no OS thread blocks
-// while a port waits. A context in kernel-wait mode instead submits its
-// requests without RESFD, and its driver sleeps inside io_getevents, as fio
-// and libaio programs do: the completion wakes the sleeping thread
-// directly, with no eventfd signal, no epoll wake-up and no scheduler
-// round trip, at the price of one OS thread per sleeping driver.
+// Kernel wait. A driver sleeps inside io_getevents, as fio and libaio
+// programs do: the completion wakes the sleeping thread directly, with no
+// eventfd signal, no epoll wake-up and no scheduler round trip, at the
+// price of one OS thread per sleeping driver. A context in kernel-wait mode
+// always waits so and submits every request without RESFD; any other
+// context does while requests without RESFD are in flight (signal.go).
 //
 // Besides completions, a Kick must wake such a driver (posted packets,
 // Close, cancellation, a request finished in user space). While it sleeps,
