@@ -11,7 +11,6 @@ import (
 
 	"github.com/goiocp/goiocp/aiocb"
 	"github.com/goiocp/goiocp/completion"
-	"github.com/goiocp/goiocp/internal/engine"
 	"github.com/goiocp/goiocp/internal/testutil"
 	"github.com/goiocp/goiocp/port"
 	"github.com/goiocp/goiocp/submit"
@@ -23,20 +22,6 @@ import (
 func TestKernelWait(t *testing.T) {
 	kernelWait = true
 	defer func() { kernelWait = false }()
-	runPortTests(t)
-}
-
-// TestPollingWait runs them again with default ports and no place for a
-// thread asleep in io_getevents: a waiter with requests in flight that do
-// not signal the eventfd polls the ring every millisecond from the
-// netpoller instead.
-func TestPollingWait(t *testing.T) {
-	defer engine.SetMaxKernelSleepers(0)()
-	runPortTests(t)
-}
-
-// runPortTests runs the port's behaviour tests as subtests.
-func runPortTests(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		f    func(*testing.T)

@@ -24,6 +24,11 @@ func (c *Context) Close() error {
 			_ = c.Park(time.Now().Add(10 * time.Millisecond))
 		}
 	}
+	c.mu.Lock()
+	if c.quiet != 0 {
+		quietLeaks.Add(1)
+	}
+	c.mu.Unlock()
 	c.life.Lock()
 	c.dead = true
 	c.life.Unlock()

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -171,6 +172,7 @@ func NewContext(depth int, sink Sink) (*Context, error) {
 		c.free[i] = int32(depth - 1 - i)
 	}
 	c.pollList[0] = &c.pollIocb
+	procs.Store(int32(runtime.GOMAXPROCS(0)))
 	registerContext(c)
 	return c, nil
 }

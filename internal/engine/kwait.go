@@ -71,9 +71,15 @@ func (c *Context) parkKernel(deadline time.Time) error {
 	// A Kick from here on completes the POLL (at once if it is armed now).
 	if !c.armPollLocked() {
 		// No room for the POLL (the kernel's own count ran out): a Kick
-		// could go unnoticed, so sleep briefly and look again.
+		// could go unnoticed, so sleep briefly and look again. A context
+		// that may wait in the netpoller turns signalling on, to get there.
 		if timeout < 0 || timeout > time.Millisecond {
 			timeout = time.Millisecond
+		}
+		if !c.kernelWait {
+			c.mu.Lock()
+			c.signalAll, c.calm = true, 0
+			c.mu.Unlock()
 		}
 	}
 	c.kernelReaping = true

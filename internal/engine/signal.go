@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -30,13 +31,15 @@ import (
 //     so a port that waits long goes back to the netpoller; shorter ones,
 //     as for a busy disk, leave the port quiet, and are as quick as fio's
 //     (the netpoller's wake-up cost 15 % there, bench/README.md). At most
-//     maxKernelSleepers drivers sleep there at once; past that a driver
-//     waits in the netpoller a millisecond at a time, reaping in between,
-//     and turns signalAll on.
+//     sleeperLimit() drivers sleep there at once (see kernelSleepers);
+//     past that a driver waits in the netpoller a millisecond at a time,
+//     reaping in between, and turns signalAll on.
 //
-// signalAll turns off again after calmReaps reaps with no netpoller park
-// or long sleep between them, and never while a driver is parked in the
-// netpoller (netParked > 0).
+// signalAll turns off again after calmReaps reaps with no wait of longWait
+// or more between them (in the netpoller or the kernel), and never while a
+// driver is parked in the netpoller (netParked > 0) or no place to sleep in
+// io_getevents is free. An idle port's waits are long, so once its quiet
+// requests are done it holds no thread while it waits.
 //
 // A context in kernel-wait mode never signals: its driver always sleeps in
 // io_getevents.
@@ -79,12 +82,13 @@ func (c *Context) unquietLocked(i int32) {
 }
 
 // calmLocked counts a reap that found requests' events, and turns signalAll
-// off after calmReaps of them with no Park between. c.mu is held.
+// off after calmReaps of them with no long wait between, if a place to sleep
+// in io_getevents is free. c.mu is held.
 func (c *Context) calmLocked() {
 	if !c.signalAll || c.netParked > 0 {
 		return
 	}
-	if c.calm++; c.calm >= calmReaps {
+	if c.calm++; c.calm >= calmReaps && kernelSleepers.Load() < sleeperLimit() {
 		c.signalAll = false
 	}
 }
@@ -97,26 +101,56 @@ const (
 )
 
 // kernelSleepers counts the drivers of contexts not in kernel-wait mode
-// asleep in io_getevents, each holding an OS thread; maxKernelSleepers
-// bounds them, far below the runtime's limit of 10,000 threads. Past it a
-// driver polls instead (waitPolling) and its port turns signalling on, so
-// it is soon back in the netpoller.
+// asleep in io_getevents, each holding an OS thread and, until the
+// runtime's sysmon takes it back, a P. A few are cheaper than the
+// netpoller; many are not: on 2 cores, 16 ports asleep there ran a virtio
+// disk at 0.7x the netpoller's rate with a 30 ms p99, since the goroutines
+// they wake wait for Ps the sleepers still hold. So at most sleeperLimit()
+// of them sleep at once: half of GOMAXPROCS, at least one. Past that a
+// driver polls instead (waitPolling) and its port turns signalling on, and
+// no port turns it off while no place is free, so ports beyond the limit
+// wait in the netpoller.
 var (
-	kernelSleepers    atomic.Int32
-	maxKernelSleepers atomic.Int32
+	kernelSleepers atomic.Int32
+	sleeperKnob    atomic.Int32 // a test's limit; -1: sleeperLimit decides
+	procs          atomic.Int32 // GOMAXPROCS when the last context was made
 )
 
-func init() { maxKernelSleepers.Store(1024) }
+func init() {
+	sleeperKnob.Store(-1)
+	procs.Store(int32(runtime.GOMAXPROCS(0)))
+}
+
+// sleeperLimit is how many drivers may sleep in io_getevents at once.
+func sleeperLimit() int32 {
+	if n := sleeperKnob.Load(); n >= 0 {
+		return n
+	}
+	return max(procs.Load()/2, 1)
+}
+
+// SetSleeperLimit sets how many drivers may sleep in io_getevents at once,
+// for a test (-1: half of GOMAXPROCS, the default), and returns a func
+// restoring the previous setting.
+func SetSleeperLimit(n int) (restore func()) {
+	old := sleeperKnob.Swap(int32(n))
+	return func() { sleeperKnob.Store(old) }
+}
+
+// quietLeaks counts contexts closed with slots still marked quiet once
+// every request was final: the mark of a path that frees a slot without
+// unquietLocked, which must not happen.
+var quietLeaks atomic.Int64
+
+// QuietLeaks returns how many contexts were closed with a quiet count left.
+func QuietLeaks() int64 { return quietLeaks.Load() }
+
+// KernelSleepers returns how many drivers of contexts not in kernel-wait
+// mode sleep in io_getevents now: 0 whenever no goroutine waits.
+func KernelSleepers() int { return int(kernelSleepers.Load()) }
 
 // pollTick is how long a waitPolling driver waits before it reaps again.
 const pollTick = time.Millisecond
-
-// SetMaxKernelSleepers sets the bound on drivers asleep in io_getevents
-// for a test and returns a func restoring the previous one.
-func SetMaxKernelSleepers(n int) (restore func()) {
-	old := maxKernelSleepers.Swap(int32(n))
-	return func() { maxKernelSleepers.Store(old) }
-}
 
 // parkHow decides how a driver waits. With no request in flight without
 // RESFD it turns signalAll on and counts the driver parked in the
@@ -128,7 +162,7 @@ func (c *Context) parkHow() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.quiet > 0 {
-		if kernelSleepers.Add(1) <= maxKernelSleepers.Load() {
+		if kernelSleepers.Add(1) <= sleeperLimit() {
 			return waitKernel
 		}
 		kernelSleepers.Add(-1)

@@ -58,6 +58,10 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, "goroutine leak:", err)
 			code = 1
 		}
+		if e := testutil.EngineLeaks(); e != "" {
+			fmt.Fprintln(os.Stderr, "engine:", e)
+			code = 1
+		}
 	}
 	os.Exit(code)
 }

@@ -177,11 +177,11 @@ func TestQuietRequestsSuspend(t *testing.T) {
 }
 
 // TestQuietRequestsNoSleeperPlace: with no place left for another thread
-// asleep in io_getevents (the bound is set to 0 here), a waiter that parks
+// asleep in io_getevents (the limit is set to 0 here), a waiter that parks
 // with a read in flight without the eventfd signal polls instead: the
 // read's completion still reaches it, quickly, and a post wakes it at once.
 func TestQuietRequestsNoSleeperPlace(t *testing.T) {
-	defer engine.SetMaxKernelSleepers(0)()
+	defer engine.SetSleeperLimit(0)()
 	file, data, fd, p := fuseFile(t, faultfs.Options{})
 	hold := make(chan struct{})
 	file.SetRules(faultfs.Rule{Op: faultfs.Read, Off: 0, Hold: hold})

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/goiocp/goiocp/internal/engine"
 	"go.uber.org/goleak"
 	"golang.org/x/sys/unix"
 )
@@ -180,7 +181,8 @@ func (l Leaks) Check() string {
 
 // RunChecked runs the tests of m and returns their exit code, turned to 1
 // when they pass but leaked an fd, a kernel AIO context or a goroutine
-// since before m ran. TestMain functions call it after making whatever
+// since before m ran, or left the engine's counters of sleeping drivers,
+// quiet requests or stale events off zero. TestMain functions call it after making whatever
 // lives as long as the process (the default context).
 func RunChecked(m *testing.M) int {
 	base := Baseline()
@@ -196,7 +198,29 @@ func RunChecked(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "goroutine leak:", err)
 		code = 1
 	}
+	if e := EngineLeaks(); e != "" {
+		fmt.Fprintln(os.Stderr, "engine:", e)
+		code = 1
+	}
 	return code
+}
+
+// EngineLeaks describes what the engine's own counters say went wrong, or
+// returns "": drivers still counted asleep in io_getevents (none may be
+// once no goroutine waits), contexts closed with requests still counted
+// quiet, and stale events (a request finished twice).
+func EngineLeaks() string {
+	var s []string
+	if n := engine.KernelSleepers(); n != 0 {
+		s = append(s, fmt.Sprintf("%d drivers counted asleep in io_getevents", n))
+	}
+	if n := engine.QuietLeaks(); n != 0 {
+		s = append(s, fmt.Sprintf("%d contexts closed with requests counted quiet", n))
+	}
+	if n := engine.StaleEvents(); n != 0 {
+		s = append(s, fmt.Sprintf("%d stale events", n))
+	}
+	return strings.Join(s, ", ")
 }
 
 // EventfdCount reads and clears the count of the eventfd fd (a port's Fd),
