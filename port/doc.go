@@ -39,12 +39,20 @@
 // waiter that must park sleeps in io_getevents; a wait of a millisecond or
 // more turns the signal on and sends later waits to the netpoller, until 64
 // harvests pass with no such wait. A busy port thus runs at the kernel's
-// pace (7 M reads/s on 16 cores, fio's rate on a virtio disk) and an idle
-// one holds no thread.
+// pace (6-7 M reads/s on 16 cores, fio's rate on a virtio disk), and an
+// idle one, once its requests without the signal are done, holds no
+// thread.
+//
+// At most GOMAXPROCS/2 waiters (at least one) sleep in io_getevents at
+// once, since each holds a P until the runtime takes it back; a port that
+// finds no place signals and waits in the netpoller. While a waiter sleeps
+// there, the kernel hands completions to it first: another goroutine's
+// GetQueuedCompletionStatus(0), or a submit finding the port full, sees
+// them only once the sleeper has woken, microseconds later.
 //
 // WithKernelWait keeps the signal off for good: the waiter always sleeps in
-// io_getevents. Use it for a few ports that must never wait in the
-// netpoller, not for thousands of mostly idle ones.
+// io_getevents, outside that limit. Use it for a few ports that must never
+// wait in the netpoller, not for thousands of mostly idle ones.
 //
 // Completions are handed to waiters most recent first (LIFO, as Windows
 // releases threads), each waiter taking up to as many packets as it asked
