@@ -2,18 +2,17 @@ package engine
 
 import "sync/atomic"
 
-// Group tracks the requests of one ListIO call: it closes Done and fires its
-// Sigevent once every member is final.
+// Group tracks the requests of one ListIO call: it fires its Sigevent once
+// every member is final, which Final reports.
 type Group struct {
 	pending atomic.Int32
 	sev     Sigevent
-	Done    chan struct{} // closed when every member is final
 }
 
 // NewGroup returns a group expecting n members, notifying sev when all are
 // final.
 func NewGroup(n int, sev Sigevent) *Group {
-	g := &Group{sev: sev, Done: make(chan struct{})}
+	g := &Group{sev: sev}
 	g.pending.Store(int32(n))
 	if n == 0 {
 		g.complete()
@@ -32,10 +31,7 @@ func (g *Group) done() {
 	}
 }
 
-func (g *Group) complete() {
-	close(g.Done)
-	g.sev.fire()
-}
+func (g *Group) complete() { g.sev.fire() }
 
 // Add adjusts the number of members expected, for members the caller
 // decided to skip after NewGroup.
