@@ -181,12 +181,18 @@ func Await(ctxs []*Context, cond func() bool, deadline time.Time) bool {
 			// Another goroutine's reap may have consumed the eventfd's count
 			// and made requests final since cond was checked. Look again
 			// with awaiting set: a reap finishing after that kicks.
+			// The mark is needed only until Park returns: the loop looks
+			// at cond again before it parks next. Dropping it before our
+			// own Poll keeps that reap from kicking us.
 			c.awaiting.Add(1)
-			if !cond() {
+			parked := !cond()
+			if parked {
 				_ = c.Park(wake)
-				c.Poll()
 			}
 			c.awaiting.Add(-1)
+			if parked {
+				c.Poll()
+			}
 			c.ReleaseDrive()
 			continue
 		}

@@ -197,8 +197,9 @@ func (c *Context) handleLocked(evs []abi.IOEvent) int {
 
 // finishBatchLocked makes every request of batch final with the result
 // stored in its res, hands the packet-making ones to the sink, and queues
-// the side effects. c.reapMu is held; the requests no longer hold slots.
-func (c *Context) finishBatchLocked(batch []*Request) {
+// the side effects. It reports whether it kicked the eventfd for the sink.
+// c.reapMu is held; the requests no longer hold slots.
+func (c *Context) finishBatchLocked(batch []*Request) (kicked bool) {
 	accepting := c.sink != nil && c.sink.Accepting()
 	pkts := c.pkts[:0]
 	for _, r := range batch {
@@ -237,10 +238,12 @@ func (c *Context) finishBatchLocked(batch []*Request) {
 			// The sink handed packets to a waiter parked as driver. The
 			// context cannot be dead: these requests held slots until now.
 			_ = sys.EventfdAdd(c.efd)
+			kicked = true
 		}
 	}
 	clear(pkts)
 	c.pkts = pkts[:0]
+	return kicked
 }
 
 // Finish makes a request that never reached the kernel (a held fsync, a
@@ -254,7 +257,7 @@ func (c *Context) Finish(r *Request, res int64) {
 	c.mu.Unlock()
 	r.res = res
 	batch := append(c.batch[:0], r)
-	c.finishBatchLocked(batch)
+	kicked := c.finishBatchLocked(batch)
 	clear(batch)
 	c.batch = batch[:0]
 	after := c.takeAfterLocked()
@@ -262,9 +265,12 @@ func (c *Context) Finish(r *Request, res int64) {
 	c.runAfter(after)
 	c.notifyListeners()
 	// No event reached the ring, so the eventfd did not count this
-	// completion: count it, so a driver parked (or about to park) on the
-	// eventfd wakes and its waiters see the request final.
-	c.Kick()
+	// completion: count it (unless handing the packet out already did), so
+	// a driver parked (or about to park) on the eventfd wakes and its
+	// waiters see the request final.
+	if !kicked {
+		c.Kick()
+	}
 }
 
 // staleEvents counts events whose slot was free or reused: the mark of a
