@@ -262,8 +262,14 @@ func (c *Context) allocSlots(reqs []*Request) int {
 			r := reqs[n]
 			c.seq++
 			r.slot, r.seq = i, c.seq
-			r.ctx.Store(c)
-			r.held.Store(nil)
+			// A request resubmitted to its last context, with no fsync
+			// barrier left, needs neither atomic store.
+			if r.ctx.Load() != c {
+				r.ctx.Store(c)
+			}
+			if r.held.Load() != nil {
+				r.held.Store(nil)
+			}
 			r.barriers = nil
 			r.worker = 0
 			c.slots[i].req = r
@@ -380,6 +386,14 @@ const (
 	modeBlocking uint8 = 2 // without RWF_NOWAIT, as a blocking system call
 )
 
+// setModeLocked records how later requests of cmd's direction on fd are
+// submitted, and returns that direction. c.mu is held.
+func (c *Context) setModeLocked(fd int, cmd uint16, mode uint8) uint8 {
+	d := direction(cmd)
+	c.blocking[fd] = c.blocking[fd]&^(uint8(3)<<d) | mode<<d
+	return d
+}
+
 // direction returns the shift of cmd's two bits in Context.blocking.
 func direction(cmd uint16) uint8 {
 	switch cmd {
@@ -421,8 +435,7 @@ func (c *Context) dropNowait(iocbs []*abi.IOCB, reqs []*Request) bool {
 	if sys.InMemory(r0.Fd) {
 		mode = modeMemory
 	}
-	d := direction(r0.Cmd)
-	c.blocking[r0.Fd] = c.blocking[r0.Fd]&^(uint8(3)<<d) | mode<<d
+	d := c.setModeLocked(r0.Fd, r0.Cmd, mode)
 	for i, r := range reqs {
 		if r.Fd == r0.Fd && direction(r.Cmd) == d {
 			iocbs[i].RWFlags &^= abi.RWF_NOWAIT

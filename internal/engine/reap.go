@@ -162,8 +162,7 @@ func (c *Context) handleLocked(evs []abi.IOEvent) int {
 			// worker finishes it, keeping the slot.
 			r.res = max(ev.Res, 0)
 			if ev.Res == -int64(syscall.EOPNOTSUPP) {
-				d := direction(r.Cmd)
-				c.blocking[r.Fd] = c.blocking[r.Fd]&^(uint8(3)<<d) | modeBlocking<<d
+				c.setModeLocked(r.Fd, r.Cmd, modeBlocking)
 			}
 			r.worker = workerQueued
 			c.toWorkers = append(c.toWorkers, r)

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -113,13 +112,10 @@ const (
 var (
 	kernelSleepers atomic.Int32
 	sleeperKnob    atomic.Int32 // a test's limit; -1: sleeperLimit decides
-	procs          atomic.Int32 // GOMAXPROCS when the last context was made
+	procs          atomic.Int32 // GOMAXPROCS when the last context was made (NewContext)
 )
 
-func init() {
-	sleeperKnob.Store(-1)
-	procs.Store(int32(runtime.GOMAXPROCS(0)))
-}
+func init() { sleeperKnob.Store(-1) }
 
 // sleeperLimit is how many drivers may sleep in io_getevents at once.
 func sleeperLimit() int32 {
