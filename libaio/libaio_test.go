@@ -224,6 +224,8 @@ func TestSubmitStopsAtFirstBad(t *testing.T) {
 	badPrio.Reqprio = 21
 	nop.Opcode = aiocb.OpNop
 	libaio.PrepPread(badFd, 1<<20, make([]byte, 1), 0)
+	badSev := mk()
+	badSev.Sigevent.Notify = 99
 	busy := mk()
 	cases := []struct {
 		name string
@@ -235,6 +237,7 @@ func TestSubmitStopsAtFirstBad(t *testing.T) {
 		{"reqprio", badPrio, syscall.EINVAL},
 		{"nop", nop, syscall.EINVAL},
 		{"bad fd", badFd, syscall.EBADF},
+		{"sigevent", badSev, syscall.EINVAL},
 		{"busy", busy, syscall.EBUSY},
 	}
 	for _, c := range cases {

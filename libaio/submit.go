@@ -3,15 +3,12 @@ package libaio
 import (
 	"errors"
 	"fmt"
-	"math"
 	"syscall"
 
 	"github.com/goiocp/goiocp/aiocb"
+	"github.com/goiocp/goiocp/internal/check"
 	"github.com/goiocp/goiocp/submit"
 )
-
-// maxReqprio is AIO_PRIO_DELTA_MAX, the largest aio_reqprio.
-const maxReqprio = 20
 
 // SubmitError is the error of a Submit that did not queue every request:
 // Index is the position in Submit's slice of the first request not queued
@@ -37,9 +34,9 @@ func (e *SubmitError) Unwrap() error { return e.Err }
 //
 // Like io_submit, Submit takes the requests in order and stops at the first
 // it cannot queue, returning the count before it and a *SubmitError naming
-// it: a nil entry, an unknown Opcode (OpNop included), a negative Offset or
-// an Offset+Nbytes overflow, a Reqprio outside 0..20 (EINVAL); a file that
-// is not open (EBADF); an AIOCB already in flight on the queue (EBUSY); no
+// it: a nil entry, an unknown Opcode (OpNop included), a bad Sigevent, more
+// than IOV_MAX iovecs, a negative Offset or an Offset+Nbytes overflow, a
+// Reqprio outside 0..20 (EINVAL); a file that is not open (EBADF); an AIOCB already in flight on the queue (EBUSY); no
 // room left, Depth requests being in flight (EAGAIN; once completions have
 // been delivered, submit the rest again). The one difference: when the
 // kernel itself refuses a request (a file not open for reading, say),
@@ -99,20 +96,11 @@ func (q *Queue) admitLocked(cb *aiocb.AIOCB) error {
 	if _, busy := q.inflight[cb]; busy {
 		return syscall.EBUSY
 	}
-	switch cb.Opcode {
-	case aiocb.OpFsync, aiocb.OpFdsync:
-	case aiocb.OpRead, aiocb.OpWrite, aiocb.OpReadv, aiocb.OpWritev:
-		if cb.Reqprio < 0 || cb.Reqprio > maxReqprio {
-			return syscall.EINVAL
-		}
-		if cb.Offset < 0 || int64(cb.Nbytes()) > math.MaxInt64-cb.Offset {
-			return syscall.EINVAL
-		}
-	default:
-		return syscall.EINVAL
+	if cb.Opcode == aiocb.OpNop {
+		return syscall.EINVAL // io_submit has no no-op to queue
 	}
-	if cb.Fildes < 0 {
-		return syscall.EBADF
+	if e := check.Request(cb, cb.Opcode); e != 0 {
+		return e
 	}
 	if _, ok := q.assoc[cb.Fildes]; !ok {
 		if err := q.port.Associate(cb.Fildes, 0); err != nil {

@@ -4,6 +4,7 @@ import (
 	"syscall"
 
 	"github.com/goiocp/goiocp/aiocb"
+	"github.com/goiocp/goiocp/internal/check"
 	"github.com/goiocp/goiocp/internal/engine"
 )
 
@@ -40,7 +41,7 @@ func ListIO(mode Mode, list []*aiocb.AIOCB, sev *aiocb.Sigevent) error {
 	}
 	var gsev engine.Sigevent
 	if sev != nil {
-		if e := checkSigevent(sev); e != 0 {
+		if e := check.Sigevent(sev); e != 0 {
 			return errno(e)
 		}
 		if mode == NoWait {

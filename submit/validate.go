@@ -1,17 +1,14 @@
 package submit
 
 import (
-	"math"
 	"syscall"
 
 	"github.com/goiocp/goiocp/aiocb"
 	"github.com/goiocp/goiocp/internal/abi"
+	"github.com/goiocp/goiocp/internal/check"
 	"github.com/goiocp/goiocp/internal/engine"
 	"github.com/goiocp/goiocp/internal/sys"
 )
-
-// maxReqprio is AIO_PRIO_DELTA_MAX.
-const maxReqprio = 20
 
 // errno returns e boxed without allocating.
 func errno(e syscall.Errno) error { return sys.Errno(e) }
@@ -36,7 +33,8 @@ func cmdOf(op aiocb.Opcode) uint16 {
 }
 
 // checkFields applies the rules of the contract that need no lookup, for a
-// request performing op. It returns 0 when cb may proceed.
+// request performing op: those of the extended fields, then check.Request's.
+// It returns 0 when cb may proceed.
 func checkFields(cb *aiocb.AIOCB, op aiocb.Opcode) syscall.Errno {
 	if cb.Flags&^aiocb.Extended != 0 {
 		return syscall.EINVAL // an aio_flags bit nobody defined
@@ -47,50 +45,7 @@ func checkFields(cb *aiocb.AIOCB, op aiocb.Opcode) syscall.Errno {
 	if cb.IOCPFD != 0 && (cb.Flags&aiocb.Extended == 0 || cb.Version < aiocb.Vers2) {
 		return syscall.EINVAL
 	}
-	if cb.Opcode < aiocb.OpRead || cb.Opcode > aiocb.OpWritev {
-		return syscall.EINVAL
-	}
-	if e := checkSigevent(&cb.Sigevent); e != 0 {
-		return e
-	}
-	if cb.Fildes < 0 {
-		return syscall.EBADF
-	}
-	switch op {
-	case aiocb.OpFsync, aiocb.OpFdsync:
-		// aio_fsync reads only aio_fildes, aio_sigevent and the extended
-		// fields (POSIX; LTP aio_fsync 8-1..8-4).
-		return 0
-	case aiocb.OpReadv, aiocb.OpWritev:
-		if len(cb.Iov) > abi.IOV_MAX {
-			return syscall.EINVAL
-		}
-	}
-	if cb.Reqprio < 0 || cb.Reqprio > maxReqprio {
-		return syscall.EINVAL
-	}
-	if cb.Offset < 0 || int64(cb.Nbytes()) > math.MaxInt64-cb.Offset {
-		return syscall.EINVAL
-	}
-	return 0
-}
-
-// checkSigevent validates a notification.
-func checkSigevent(s *aiocb.Sigevent) syscall.Errno {
-	switch s.Notify {
-	case aiocb.SigevNone:
-	case aiocb.SigevSignal:
-		if s.Signo <= 0 || s.Signo > sys.MaxSignal {
-			return syscall.EINVAL
-		}
-	case aiocb.SigevThread:
-		if s.Func == nil {
-			return syscall.EINVAL
-		}
-	default:
-		return syscall.EINVAL
-	}
-	return 0
+	return check.Request(cb, op)
 }
 
 func sigeventOf(s *aiocb.Sigevent) engine.Sigevent {
