@@ -26,8 +26,7 @@ var ErrReleased = port.ErrClosed
 // so a callback may call any method of its Queue (the aiocp state machine
 // submits a write from a read's callback).
 type Queue struct {
-	port  *port.Port
-	depth int
+	port *port.Port
 
 	mu       sync.Mutex // guards the fields below
 	closed   bool
@@ -46,7 +45,6 @@ func QueueInit(depth int) (*Queue, error) {
 	}
 	return &Queue{
 		port:     p,
-		depth:    depth,
 		inflight: make(map[*aiocb.AIOCB]struct{}, depth),
 		cbfns:    make(map[*aiocb.AIOCB]Callback, depth),
 		assoc:    make(map[int]struct{}),
@@ -77,7 +75,7 @@ func (q *Queue) Release() error {
 func (q *Queue) Port() *port.Port { return q.port }
 
 // Depth returns how many requests the queue holds in flight.
-func (q *Queue) Depth() int { return q.depth }
+func (q *Queue) Depth() int { return q.port.Depth() }
 
 // InFlight returns how many requests submitted through Submit have not had
 // their completion delivered (by GetEvents, Run or Wait) nor been cancelled.

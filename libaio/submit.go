@@ -62,7 +62,7 @@ func (q *Queue) Submit(cbs []*aiocb.AIOCB) (int, error) {
 	var stop error
 	n := 0
 	for ; n < len(cbs); n++ {
-		if len(q.inflight) == q.depth {
+		if len(q.inflight) == q.port.Depth() {
 			stop = syscall.EAGAIN
 			break
 		}
