@@ -45,11 +45,17 @@ func (g Global) Name() string {
 // owner says which worker and slot an AIOCB belongs to.
 type owner struct{ w, slot int }
 
+// handback is a finished request on its way to its owner, with its slot.
+type handback struct {
+	cb   *aiocb.AIOCB
+	slot int
+}
+
 // globalState is one worker's requests and hand-back channel.
 type globalState struct {
 	cbs   []*aiocb.AIOCB
 	start []int64
-	ch    chan *aiocb.AIOCB
+	ch    chan handback
 	batch []*aiocb.AIOCB
 	list  []*aiocb.AIOCB
 	timer *time.Timer // EBUSY back-off, reused
@@ -74,13 +80,13 @@ func (g Global) Run(ctx context.Context, job Job) (Sample, error) {
 	// dispatch hands every request of list to its owner: mine are handled
 	// in place, the others go to their channels (never full: a channel
 	// holds at most its owner's qd requests).
-	dispatch := func(self int, list []*aiocb.AIOCB, handle func(*aiocb.AIOCB)) {
+	dispatch := func(self int, list []*aiocb.AIOCB, handle func(handback)) {
 		for k, cb := range list {
 			o := owners[cb]
 			if o.w == self {
-				handle(cb)
+				handle(handback{cb, o.slot})
 			} else {
-				states[o.w].ch <- cb
+				states[o.w].ch <- handback{cb, o.slot}
 			}
 			list[k] = nil
 		}
@@ -88,7 +94,7 @@ func (g Global) Run(ctx context.Context, job Job) (Sample, error) {
 
 	body := inproc{
 		setup: func(w *worker) error {
-			st := &globalState{start: make([]int64, job.QD), ch: make(chan *aiocb.AIOCB, job.QD),
+			st := &globalState{start: make([]int64, job.QD), ch: make(chan handback, job.QD),
 				batch: make([]*aiocb.AIOCB, 0, job.QD), list: make([]*aiocb.AIOCB, listLen),
 				timer: time.NewTimer(time.Hour)}
 			st.timer.Stop()
@@ -112,8 +118,8 @@ func (g Global) Run(ctx context.Context, job Job) (Sample, error) {
 			}
 			inflight := len(st.cbs)
 			var ferr error
-			handle := func(cb *aiocb.AIOCB) {
-				i := owners[cb].slot
+			handle := func(h handback) {
+				cb, i := h.cb, h.slot
 				inflight--
 				n, err := submit.Return(cb)
 				now := w.now()
@@ -135,8 +141,8 @@ func (g Global) Run(ctx context.Context, job Job) (Sample, error) {
 				}
 				for drained := false; !drained; {
 					select {
-					case cb := <-st.ch:
-						handle(cb)
+					case h := <-st.ch:
+						handle(h)
 					default:
 						drained = true
 					}
@@ -152,9 +158,9 @@ func (g Global) Run(ctx context.Context, job Job) (Sample, error) {
 						// parked on the eventfd wakes that late.)
 						st.timer.Reset(ebusyBackoff)
 						select {
-						case cb := <-st.ch:
+						case h := <-st.ch:
 							st.timer.Stop()
-							handle(cb)
+							handle(h)
 						case <-st.timer.C:
 						}
 						if len(st.batch) == 0 {

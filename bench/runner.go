@@ -114,7 +114,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 
 	total := len(targets) * len(cfg.Workloads) * len(cfg.Gs) * cfg.Rounds * len(cfg.Engines)
-	prog := NewProgress(progressWriter(cfg.Progress), total)
+	prog := NewProgress(cfg.Progress, total)
 	defer prog.Clear()
 	for _, t := range targets {
 		for _, wl := range cfg.Workloads {
@@ -166,12 +166,4 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}
 	return rep, nil
-}
-
-// progressWriter turns a nil writer into a nil *os.File-free value.
-func progressWriter(w io.Writer) io.Writer {
-	if w == nil {
-		return io.Discard
-	}
-	return w
 }
