@@ -49,7 +49,6 @@ func main() {
 type job struct {
 	fd, g, n, qd, bs int
 	blocks           int64
-	direct           bool
 }
 
 // result is one goroutine's harvest.
@@ -65,7 +64,7 @@ func run(g, n, qd, bs int, size int64, dir string) error {
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
-	j := job{fd: int(f.Fd()), g: g, n: n, qd: qd, bs: bs, blocks: size / int64(bs), direct: direct}
+	j := job{fd: int(f.Fd()), g: g, n: n, qd: qd, bs: bs, blocks: size / int64(bs)}
 	mode := "buffered"
 	if direct {
 		mode = "O_DIRECT"
