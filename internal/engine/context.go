@@ -71,15 +71,15 @@ type Context struct {
 	quiet     int  // slots with quiet set
 	netParked int  // drivers parked in the netpoller, relying on the eventfd
 	signalAll bool // a driver parked lately: every submission signals
-	calm      int  // reaps since the last park
+	calm      int  // reaps since the last long wait
 
-	reapMu    sync.Mutex // serialises ring consumers; taken before mu
-	events    []abi.IOEvent
-	batch     []*Request // scratch under reapMu
-	pkts      []*Request // scratch under reapMu
-	toWorkers []*Request // scratch under reapMu: requests for workers
-	after     []effect   // under reapMu: side effects to run after unlock
-	spare     []effect   // under reapMu: the other buffer of after
+	reapMu    sync.Mutex    // serialises ring consumers; taken before mu
+	events    []abi.IOEvent // under reapMu, or the io_getevents of the driver that set kernelReaping
+	batch     []*Request    // scratch under reapMu
+	pkts      []*Request    // scratch under reapMu
+	toWorkers []*Request    // scratch under reapMu: requests for workers
+	after     []effect      // under reapMu: side effects to run after unlock
+	spare     []effect      // under reapMu: the other buffer of after
 
 	drive    sync.Mutex // the driver role: held while parked on efd
 	efbuf    [8]byte    // eventfd read buffer, driver only
@@ -89,10 +89,9 @@ type Context struct {
 	// of the netpoller, always with kernelWait (set before first use), or
 	// when requests without RESFD are in flight. The rest is under reapMu.
 	kernelWait    bool
-	kernelReaping bool          // a driver is inside io_getevents: user space must not reap
-	kevents       []abi.IOEvent // what the last io_getevents returned, for the next Poll
-	kn            atomic.Int32  // len of kevents' unreaped prefix; written under reapMu
-	pollArmed     bool          // the POLL iocb on efd is in the kernel
+	kernelReaping bool         // a driver is inside io_getevents: user space must not reap
+	kn            atomic.Int32 // events the last io_getevents left in events, for the next Poll; written under reapMu
+	pollArmed     bool         // the POLL iocb on efd is in the kernel
 	pollIocb      abi.IOCB
 	pollList      [1]*abi.IOCB
 
@@ -164,7 +163,6 @@ func NewContext(depth int, sink Sink) (*Context, error) {
 		free:     make([]int32, depth),
 		blocking: make(map[int]uint8),
 		events:   make([]abi.IOEvent, depth),
-		kevents:  make([]abi.IOEvent, depth),
 		batch:    make([]*Request, 0, depth),
 		pkts:     make([]*Request, 0, depth),
 	}

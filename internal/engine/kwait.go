@@ -30,8 +30,8 @@ import (
 // at once. The driver sets kernelReaping under reapMu before it sleeps, and
 // Poll reaps nothing while it is set (the ring is empty then: io_getevents
 // returns as soon as it is not). The events the kernel returned are kept
-// in kevents and made final by the next Poll, the driver's own, like any
-// reap.
+// in the reapers' own buffer, events, which no reap touches meanwhile, and
+// made final by the next Poll, the driver's own, like any reap.
 
 // pollData is the aio_data of the POLL iocb: no slot's (index, generation).
 const pollData = math.MaxUint64
@@ -84,7 +84,7 @@ func (c *Context) parkKernel(deadline time.Time) error {
 	}
 	c.kernelReaping = true
 	c.reapMu.Unlock()
-	n, err := sys.IoGetevents(c.kctx, 1, c.kevents, timeout)
+	n, err := sys.IoGetevents(c.kctx, 1, c.events, timeout)
 	c.reapMu.Lock()
 	c.kernelReaping = false
 	c.kn.Store(int32(n))

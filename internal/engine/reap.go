@@ -49,7 +49,9 @@ func (c *Context) Poll() int {
 	}
 	total := 0
 	if kn := c.kn.Load(); kn > 0 {
-		total += c.handleLocked(c.kevents[:kn])
+		// What a kernel-wait driver's io_getevents left; the reap below
+		// reuses the buffer only after.
+		total += c.handleLocked(c.events[:kn])
 		c.kn.Store(0)
 	}
 	for {
