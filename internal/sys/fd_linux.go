@@ -55,11 +55,15 @@ func InMemory(fd int) bool {
 // FileID identifies an open file: its device and inode.
 type FileID struct{ Dev, Ino uint64 }
 
-// Identify returns the identity of the file open as fd.
+// Identify returns the identity of the file open as fd. Its fstat goes
+// through the scheduler like any system call that may block: on FUSE (or
+// NFS) it can wait for the file's server to revalidate attributes, and a
+// raw call would hold its P meanwhile, which a stop-the-world then waits
+// for while the server, if in this process, can never run.
 func Identify(fd int) (FileID, error) {
 	var st unix.Stat_t
 	for {
-		err := fstat(fd, &st)
+		err := unix.Fstat(fd, &st)
 		if err == syscall.EINTR {
 			continue
 		}
