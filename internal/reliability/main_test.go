@@ -36,6 +36,7 @@ func TestMain(m *testing.M) {
 			_ = debug.SetCrashOutput(f, debug.CrashOptions{})
 			f.Close()
 		}
+		hangFile, _ = os.Create(fmt.Sprintf("%s/hang-%d.txt", dir, os.Getpid()))
 	}
 	warmDefaultContext()
 	base := testutil.Baseline()
@@ -51,7 +52,7 @@ func TestMain(m *testing.M) {
 			}
 		}
 		if leak != "" {
-			fmt.Fprintln(os.Stderr, "leak:", leak, openFds())
+			fmt.Fprintln(os.Stderr, "leak:", leak, testutil.FdTable())
 			code = 1
 		}
 		if err := goleak.Find(); err != nil {
@@ -80,35 +81,23 @@ func warmDefaultContext() {
 	}
 }
 
-// openFds describes this process's open fds, for a leak report.
-func openFds() string {
-	ents, _ := os.ReadDir("/proc/self/fd")
-	s := ""
-	for _, e := range ents {
-		l, _ := os.Readlink("/proc/self/fd/" + e.Name())
-		s += " " + e.Name() + "=" + l
-	}
-	return s
-}
+// hangFile is where watchInput writes, opened by TestMain when crashDirEnv
+// is set. It is opened once, before any test, so that a dump written while
+// the next input runs does not change that input's open fds.
+var hangFile *os.File
 
 // watchInput is a debugging aid for fuzzing runs with crashDirEnv set: if
 // one input runs for 8 s (the fuzzing worker kills itself at 10 s, saying
 // only "deadlocked!"), it writes the input and every goroutine's stack to
 // that directory. The returned func stops the watch.
 func watchInput(in []byte) (stop func()) {
-	dir := os.Getenv(crashDirEnv)
-	if dir == "" {
+	if hangFile == nil {
 		return func() {}
 	}
 	in = append([]byte(nil), in...)
 	w := time.AfterFunc(8*time.Second, func() {
-		f, err := os.Create(fmt.Sprintf("%s/hang-%d.txt", dir, os.Getpid()))
-		if err != nil {
-			return
-		}
-		defer f.Close()
-		fmt.Fprintf(f, "input %q\n", in)
-		_ = pprof.Lookup("goroutine").WriteTo(f, 2)
+		fmt.Fprintf(hangFile, "input %q\n", in)
+		_ = pprof.Lookup("goroutine").WriteTo(hangFile, 2)
 	})
 	return func() { w.Stop() }
 }

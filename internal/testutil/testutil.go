@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -110,6 +111,52 @@ func OpenFds() int {
 		return -1
 	}
 	return len(ents)
+}
+
+// FdTable returns this process's open fds, each with what it refers to
+// (its /proc/self/fd link), leaving out the descriptor that reads the table.
+func FdTable() map[int]string {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return nil
+	}
+	table := make(map[int]string, len(ents))
+	for _, e := range ents {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if l, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil {
+			table[fd] = l
+		}
+	}
+	return table
+}
+
+// FdsLeft describes what the fd table after holds that before did not:
+// each fd opened since (or now referring to something else), and each fd
+// of keep no longer open as it was. It is empty when nothing was left
+// behind. An fd of before that is gone is not reported unless it is in
+// keep: the code under test did not leave it, and another part of the
+// process (the Go runtime, the fuzzing worker) may have had it open for a
+// moment when before was read.
+func FdsLeft(before, after map[int]string, keep ...int) string {
+	var out []string
+	for fd, l := range after {
+		switch b, ok := before[fd]; {
+		case !ok:
+			out = append(out, fmt.Sprintf("opened %d=%s", fd, l))
+		case b != l:
+			out = append(out, fmt.Sprintf("changed %d=%s to %s", fd, b, l))
+		}
+	}
+	for _, fd := range keep {
+		if l, ok := after[fd]; !ok || l != before[fd] {
+			out = append(out, fmt.Sprintf("lost %d=%s", fd, before[fd]))
+		}
+	}
+	slices.Sort(out)
+	return strings.Join(out, ", ")
 }
 
 // AioNr returns /proc/sys/fs/aio-nr, the events reserved by io_setup
