@@ -52,7 +52,7 @@ func TestMain(m *testing.M) {
 			}
 		}
 		if leak != "" {
-			fmt.Fprintln(os.Stderr, "leak:", leak, testutil.FdTable())
+			fmt.Fprintln(os.Stderr, "leak:", leak)
 			code = 1
 		}
 		if err := goleak.Find(); err != nil {

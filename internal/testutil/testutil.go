@@ -156,6 +156,9 @@ func FdsLeft(before, after map[int]string, keep ...int) string {
 		}
 	}
 	slices.Sort(out)
+	if len(out) > 10 {
+		out = append(out[:10], fmt.Sprintf("and %d more", len(out)-10))
+	}
 	return strings.Join(out, ", ")
 }
 
@@ -201,7 +204,10 @@ func AioRings() int {
 }
 
 // Leaks compares fds and AIO rings with a baseline taken by Baseline.
-type Leaks struct{ fds, rings int }
+type Leaks struct {
+	fds   map[int]string
+	rings int
+}
 
 // Baseline records the process's open fds and AIO rings. It first makes
 // the Go runtime open its netpoller (an epoll fd and a wake-up eventfd, kept
@@ -211,14 +217,16 @@ func Baseline() Leaks {
 		r.Close()
 		w.Close()
 	}
-	return Leaks{OpenFds(), AioRings()}
+	return Leaks{FdTable(), AioRings()}
 }
 
-// Check returns a description of what leaked since the baseline, or "".
+// Check returns a description of what leaked since the baseline, or "":
+// each fd opened since and still open (see FdsLeft), and a change in the
+// number of AIO rings.
 func (l Leaks) Check() string {
 	var s []string
-	if n := OpenFds(); n != l.fds {
-		s = append(s, fmt.Sprintf("open fds %d -> %d", l.fds, n))
+	if left := FdsLeft(l.fds, FdTable()); left != "" {
+		s = append(s, "fds "+left)
 	}
 	if n := AioRings(); n != l.rings {
 		s = append(s, fmt.Sprintf("aio rings %d -> %d", l.rings, n))
