@@ -13,8 +13,9 @@ var noDeadline time.Time
 // of batches does not allocate.
 type batch struct {
 	reqs []*engine.Request
-	ctxs []*engine.Context
+	ctxs []*engine.Context // each entry's context
 	part []*engine.Request
+	used []*engine.Context // the contexts submitted to, once each
 }
 
 var batchPool = sync.Pool{New: func() any { return new(batch) }}
@@ -24,6 +25,7 @@ func getBatch() *batch { return batchPool.Get().(*batch) }
 func putBatch(b *batch) {
 	clear(b.reqs)
 	clear(b.ctxs)
-	b.reqs, b.ctxs = b.reqs[:0], b.ctxs[:0]
+	clear(b.used)
+	b.reqs, b.ctxs, b.used = b.reqs[:0], b.ctxs[:0], b.used[:0]
 	batchPool.Put(b)
 }

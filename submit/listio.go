@@ -80,6 +80,7 @@ func ListIO(mode Mode, list []*aiocb.AIOCB, sev *aiocb.Sigevent) error {
 		if c == nil {
 			continue
 		}
+		sb.used = append(sb.used, c)
 		part := sb.part[:0]
 		for j := i; j < len(sb.ctxs); j++ {
 			if sb.ctxs[j] == c {
@@ -99,15 +100,11 @@ func ListIO(mode Mode, list []*aiocb.AIOCB, sev *aiocb.Sigevent) error {
 	}
 
 	if mode == Wait && len(sb.reqs) > 0 {
-		var ctxs []*engine.Context
-		for _, r := range sb.reqs {
-			// Entries refused for lack of room are final and hold no slot
-			// (nor a context, when never submitted before).
-			if r.InFlight() {
-				ctxs = appendCtx(ctxs, r.Context())
-			}
-		}
-		engine.Await(ctxs, g.Final, noDeadline)
+		// Wait on every context the list went to, not only on those of
+		// entries still in flight: another goroutine's reap may have made
+		// an entry final and not yet counted it in g, and that count
+		// wakes only the waiters of the entry's own context.
+		engine.Await(sb.used, g.Final, noDeadline)
 		for _, r := range sb.reqs {
 			if r.Status() != nil {
 				failed = true

@@ -703,6 +703,77 @@ func waitersRaceReapers(t *testing.T, fd int, p *port.Port) {
 	}
 }
 
+// TestListIOWaitMemberFinishedElsewhere: ListIO(Wait) with one entry on
+// port p and eight on port q, while another goroutine reaps p. That reap
+// can make p's entry final before ListIO picks the contexts it waits on,
+// and count it in the ListIO group only after ListIO parked as q's driver.
+// The wait must still end. The reap hook holds the reaper for 5 ms between
+// the entry turning final and the group count, once per round.
+func TestListIOWaitMemberFinishedElsewhere(t *testing.T) {
+	_, fd := testutil.File(t, t.TempDir(), testutil.Pattern(11, 1<<20), os.O_RDWR)
+	p, q := newPort(t), newPort(t)
+	for _, pt := range []*port.Port{p, q} {
+		if err := pt.Associate(fd, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// calls counts the hook's calls in a round: the first comes before
+	// the reaped requests are final, the second after, before the group
+	// counts them.
+	var calls atomic.Int32
+	defer engine.SetReapHook(func() {
+		if calls.Add(1) == 2 {
+			time.Sleep(5 * time.Millisecond)
+		}
+	})()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		var pkts [4]completion.Packet
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				_, _ = p.GetQueuedCompletionStatusEx(pkts[:], 0)
+			}
+		}
+	})
+	defer func() { close(stop); wg.Wait() }()
+
+	const rounds = 40
+	for i := range rounds {
+		list := []*aiocb.AIOCB{onPort(p, &aiocb.AIOCB{Fildes: fd, Opcode: aiocb.OpRead, Offset: int64(i) * 4096, Buf: make([]byte, 4096)})}
+		for j := range 8 {
+			list = append(list, onPort(q, &aiocb.AIOCB{Fildes: fd, Opcode: aiocb.OpRead, Offset: int64(j) << 16, Buf: make([]byte, 64<<10)}))
+		}
+		calls.Store(0)
+		done := make(chan error, 1)
+		go func() { done <- submit.ListIO(submit.Wait, list, nil) }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("round %d: ListIO: %v", i, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("round %d: ListIO(Wait) never returned: p's entry %v, q's first %v", i, submit.Error(list[0]), submit.Error(list[1]))
+		}
+		for j, cb := range list {
+			if n, err := submit.Return(cb); n != len(cb.Buf) || err != nil {
+				t.Fatalf("round %d entry %d: Return %d, %v", i, j, n, err)
+			}
+		}
+		var pkts [16]completion.Packet
+		for got := 0; got < 8; {
+			n, err := q.GetQueuedCompletionStatusEx(pkts[:], 5*time.Second)
+			if err != nil {
+				t.Fatalf("round %d: q: %v after %d packets", i, err, got)
+			}
+			got += n
+		}
+	}
+}
+
 // TestListIOWaitOverflow: a ListIO(Wait) with more entries than the context
 // has room for queues what fits, refuses the rest with EAGAIN (no I/O, no
 // packet) and returns EAGAIN once the queued ones are final, on a port and
