@@ -103,8 +103,19 @@ func ListIO(mode Mode, list []*aiocb.AIOCB, sev *aiocb.Sigevent) error {
 		// Wait on every context the list went to, not only on those of
 		// entries still in flight: another goroutine's reap may have made
 		// an entry final and not yet counted it in g, and that count
-		// wakes only the waiters of the entry's own context.
-		engine.Await(sb.used, g.Final, noDeadline)
+		// wakes only the waiters of the entry's own context. Await drives
+		// the first, so a context with entries in flight goes first. The
+		// submit loop left sb.ctxs all nil: it holds the order.
+		order := sb.ctxs[:0]
+		for _, r := range sb.reqs {
+			if r.InFlight() {
+				order = appendCtx(order, r.Context())
+			}
+		}
+		for _, c := range sb.used {
+			order = appendCtx(order, c)
+		}
+		engine.Await(order, g.Final, noDeadline)
 		for _, r := range sb.reqs {
 			if r.Status() != nil {
 				failed = true
