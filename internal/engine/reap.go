@@ -64,8 +64,8 @@ func (c *Context) Poll() int {
 	after := c.takeAfterLocked()
 	c.reapMu.Unlock()
 	c.life.RUnlock()
-	if total > 0 && reapHook != nil {
-		reapHook()
+	if total > 0 {
+		runReapHook()
 	}
 	c.runAfter(after)
 	if total > 0 {
@@ -133,9 +133,7 @@ func (c *Context) reapLocked() (n, m int) {
 // handleLocked makes the requests of evs final (or hands them to workers)
 // and returns how many events were requests'. c.reapMu is held.
 func (c *Context) handleLocked(evs []abi.IOEvent) int {
-	if reapHook != nil {
-		reapHook()
-	}
+	runReapHook()
 	m := len(evs)
 	batch := c.batch[:0]
 	c.mu.Lock()
@@ -283,13 +281,25 @@ func StaleEvents() int64 { return staleEvents.Load() }
 
 // reapHook, when set, runs after a reap took events off the ring and before
 // their requests are final, and again before their effects run (ListIO
-// groups, notifications): tests widen those windows with it.
-var reapHook func()
+// groups, notifications): tests widen those windows with it. It is atomic
+// because a reaper goroutine an earlier test started may still be reaping
+// when the next test sets it.
+var reapHook atomic.Pointer[func()]
 
-// SetReapHook sets the reap hook for a test and returns a func restoring
-// the previous one. Set it only while no context is being reaped.
+// runReapHook runs the reap hook, if one is set.
+func runReapHook() {
+	if f := reapHook.Load(); f != nil {
+		(*f)()
+	}
+}
+
+// SetReapHook sets the reap hook (nil: none) for a test and returns a func
+// restoring the previous one.
 func SetReapHook(f func()) (restore func()) {
-	old := reapHook
-	reapHook = f
-	return func() { reapHook = old }
+	var p *func()
+	if f != nil {
+		p = &f
+	}
+	old := reapHook.Swap(p)
+	return func() { reapHook.Store(old) }
 }
