@@ -154,12 +154,14 @@ func (c *Context) handleLocked(evs []abi.IOEvent) int {
 			continue
 		}
 		r := c.slots[i].req
-		c.unquietLocked(int32(i))
 		if c.iocbs[i].RWFlags&abi.RWF_NOWAIT != 0 && !r.canceled && unfinished(r, ev.Res) {
 			// It would have blocked (EAGAIN), stopped where it would have
 			// (a short count), or the file system cannot do it without
 			// blocking at all (EOPNOTSUPP, as ext4's buffered writes): a
-			// worker finishes it, keeping the slot.
+			// worker finishes it, keeping the slot. Its event is reaped,
+			// so it is no longer quiet (freeSlotLocked says so for the
+			// others).
+			c.unquietLocked(int32(i))
 			r.res = max(ev.Res, 0)
 			if ev.Res == -int64(syscall.EOPNOTSUPP) {
 				c.setModeLocked(r.Fd, r.Cmd, modeBlocking)
