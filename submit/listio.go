@@ -101,11 +101,10 @@ func ListIO(mode Mode, list []*aiocb.AIOCB, sev *aiocb.Sigevent) error {
 
 	if mode == Wait && len(sb.reqs) > 0 {
 		// Wait on every context the list went to, not only on those of
-		// entries still in flight: another goroutine's reap may have made
-		// an entry final and not yet counted it in g, and that count
-		// wakes only the waiters of the entry's own context. Await drives
-		// the first, so a context with entries in flight goes first. The
-		// submit loop left sb.ctxs all nil: it holds the order.
+		// entries still in flight: an entry made final by another
+		// goroutine's reap may not be counted in g yet (see Await). Await
+		// drives the first, so a context with entries in flight goes
+		// first. The submit loop left sb.ctxs all nil: it holds the order.
 		order := sb.ctxs[:0]
 		for _, r := range sb.reqs {
 			if r.InFlight() {

@@ -40,29 +40,25 @@ func (c *Context) Park(deadline time.Time) error {
 		return c.parkKernel(deadline)
 	}
 	start := time.Now()
-	switch c.parkHow() {
-	case waitKernel:
+	how := c.parkHow()
+	if how == waitKernel {
 		err := c.parkKernel(deadline)
 		kernelSleepers.Add(-1)
 		c.sleptKernel(time.Since(start))
 		return err
-	case waitPolling:
+	}
+	defer func() { c.unparkNet(time.Since(start)) }()
+	if tick := start.Add(pollTick); how == waitPolling && (deadline.IsZero() || tick.Before(deadline)) {
 		// Too many threads asleep in io_getevents already: wait in the
 		// netpoller, but only for pollTick at a time, since the quiet
 		// requests in flight cannot wake it. The caller reaps and parks
 		// again.
-		defer func() { c.unparkNet(time.Since(start)) }()
-		if tick := start.Add(pollTick); deadline.IsZero() || tick.Before(deadline) {
-			if err := c.parkNetpoll(tick); err != os.ErrDeadlineExceeded {
-				return err
-			}
-			return nil
+		if err := c.parkNetpoll(tick); err != os.ErrDeadlineExceeded {
+			return err
 		}
-		return c.parkNetpoll(deadline)
-	default:
-		defer func() { c.unparkNet(time.Since(start)) }()
-		return c.parkNetpoll(deadline)
+		return nil
 	}
+	return c.parkNetpoll(deadline)
 }
 
 // parkNetpoll waits in the netpoller until the eventfd is readable or
@@ -142,7 +138,10 @@ func (c *Context) notifyListeners() {
 // cond is checked after every reap. cond must read what reaps change
 // through atomics or under a mutex (a request's state, a group's count),
 // so that a reap finishing after cond looked is sure to see the driver
-// waiting and kick it.
+// waiting and kick it. ctxs must hold every context whose reaps can make
+// cond true, even one with nothing left in flight: a reap makes requests
+// final before it runs their effects (a ListIO group's count), and then
+// wakes only its own context's waiters.
 func Await(ctxs []*Context, cond func() bool, deadline time.Time) bool {
 	ch := make(chan struct{}, 1)
 	for _, c := range ctxs {
