@@ -13,7 +13,6 @@ import (
 	"github.com/goiocp/goiocp/aiocb"
 	"github.com/goiocp/goiocp/internal/testutil"
 	"github.com/goiocp/goiocp/submit"
-	"go.uber.org/goleak"
 )
 
 // crashDirEnv names a directory where each test process (fuzzing workers
@@ -39,32 +38,7 @@ func TestMain(m *testing.M) {
 		hangFile, _ = os.Create(fmt.Sprintf("%s/hang-%d.txt", dir, os.Getpid()))
 	}
 	warmDefaultContext()
-	base := testutil.Baseline()
-	code := m.Run()
-	if code == 0 {
-		leak := ""
-		// Closing a port releases everything before Close returns; the
-		// retry covers only fds of helpers (child processes' pipes) that
-		// the runtime closes asynchronously.
-		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-			if leak = base.Check(); leak == "" || time.Now().After(deadline) {
-				break
-			}
-		}
-		if leak != "" {
-			fmt.Fprintln(os.Stderr, "leak:", leak)
-			code = 1
-		}
-		if err := goleak.Find(); err != nil {
-			fmt.Fprintln(os.Stderr, "goroutine leak:", err)
-			code = 1
-		}
-		if e := testutil.EngineLeaks(); e != "" {
-			fmt.Fprintln(os.Stderr, "engine:", e)
-			code = 1
-		}
-	}
-	os.Exit(code)
+	os.Exit(testutil.RunChecked(m))
 }
 
 // warmDefaultContext makes the process-wide default context exist.
