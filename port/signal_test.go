@@ -20,12 +20,7 @@ import (
 // the harvests have found completions 64 times with no such wait between. The reads are on tmpfs, where a
 // read completes inside io_submit, so no harvest ever waits.
 func TestSignalOnlyWhileWaiting(t *testing.T) {
-	var dir string
-	for _, fs := range testutil.FileSystems(t) {
-		if fs.Name == "tmpfs" {
-			dir = fs.Dir
-		}
-	}
+	dir := testutil.TmpfsDir(t)
 	if dir == "" {
 		t.Skip("no tmpfs at /dev/shm: the test needs reads that complete inside io_submit")
 	}

@@ -22,6 +22,19 @@ import (
 // below deadline, which a lost wake-up would run into.
 const wakeBy = 3 * time.Second
 
+// recvWithin returns what ch yields, failing the test if nothing comes
+// within wakeBy: what woke (or should have woken) the waiter is what.
+func recvWithin[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(wakeBy):
+		t.Fatalf("%s did not wake the waiter within %v", what, wakeBy)
+	}
+	panic("unreachable")
+}
+
 // TestQuietRequestsWake covers the waits of adaptive signalling: requests
 // go to the kernel without the eventfd signal while their port does not
 // wait, and a waiter that parks with such a request in flight must still
@@ -52,16 +65,11 @@ func TestQuietRequestsWake(t *testing.T) {
 	}
 	wait := func(ch <-chan result, what string) completion.Packet {
 		t.Helper()
-		select {
-		case r := <-ch:
-			if r.err != nil {
-				t.Fatalf("%s: waiter: %v", what, r.err)
-			}
-			return r.pkt
-		case <-time.After(wakeBy):
-			t.Fatalf("%s did not wake the waiter within %v", what, wakeBy)
+		r := recvWithin(t, ch, what)
+		if r.err != nil {
+			t.Fatalf("%s: waiter: %v", what, r.err)
 		}
-		panic("unreachable")
+		return r.pkt
 	}
 
 	// A new port has never waited: the held read goes without the signal.
@@ -99,11 +107,8 @@ func TestQuietRequestsWake(t *testing.T) {
 	// 64 harvests on, calm the port until it stops signalling. A waiter
 	// then parks with nothing in flight, and a FUSE read submitted
 	// meanwhile must signal it.
-	for _, fs := range testutil.FileSystems(t) {
-		if fs.Name != "tmpfs" {
-			continue
-		}
-		_, mfd := createFile(t, fs.Dir+"/calm", testutil.Pattern(1, 16<<10), 0)
+	if dir := testutil.TmpfsDir(t); dir != "" {
+		_, mfd := createFile(t, dir+"/calm", testutil.Pattern(1, 16<<10), 0)
 		associate(t, p, mfd, 8)
 		buf := make([]byte, blk)
 		cycle := func(n int) {
@@ -199,26 +204,16 @@ func TestQuietRequestsNoSleeperPlace(t *testing.T) {
 			got <- pkt
 		}
 	}()
-	recv := func(what string) completion.Packet {
-		t.Helper()
-		select {
-		case pkt := <-got:
-			return pkt
-		case <-time.After(wakeBy):
-			t.Fatalf("%s did not wake the waiter within %v", what, wakeBy)
-		}
-		panic("unreachable")
-	}
 	time.Sleep(20 * time.Millisecond)
 	if err := p.PostQueuedCompletionStatus(5, 6, nil); err != nil {
 		t.Fatal(err)
 	}
-	if pkt := recv("a post"); pkt.CB != nil || pkt.Bytes != 5 || pkt.Key != 6 {
+	if pkt := recvWithin(t, got, "a post"); pkt.CB != nil || pkt.Bytes != 5 || pkt.Key != 6 {
 		t.Fatalf("posted packet %+v", pkt)
 	}
 	time.Sleep(20 * time.Millisecond)
 	close(hold)
-	if pkt := recv("the held read's completion"); pkt.CB != slow || pkt.Err != nil || !bytes.Equal(slow.Buf, data[:blk]) {
+	if pkt := recvWithin(t, got, "the held read's completion"); pkt.CB != slow || pkt.Err != nil || !bytes.Equal(slow.Buf, data[:blk]) {
 		t.Fatalf("held read: packet %+v", pkt)
 	}
 }

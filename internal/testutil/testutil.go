@@ -33,14 +33,25 @@ type FS struct {
 // directory (ext4 here) and /dev/shm (tmpfs) when it exists.
 func FileSystems(t testing.TB) []FS {
 	fss := []FS{{"disk", t.TempDir()}}
-	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
-		d, err := os.MkdirTemp("/dev/shm", "goiocp-test-")
-		if err == nil {
-			t.Cleanup(func() { os.RemoveAll(d) })
-			fss = append(fss, FS{"tmpfs", d})
-		}
+	if d := TmpfsDir(t); d != "" {
+		fss = append(fss, FS{"tmpfs", d})
 	}
 	return fss
+}
+
+// TmpfsDir returns a new directory on tmpfs (/dev/shm), removed at
+// cleanup, where an AIO read completes inside io_submit; "" when there is
+// none.
+func TmpfsDir(t testing.TB) string {
+	if st, err := os.Stat("/dev/shm"); err != nil || !st.IsDir() {
+		return ""
+	}
+	d, err := os.MkdirTemp("/dev/shm", "goiocp-test-")
+	if err != nil {
+		return ""
+	}
+	t.Cleanup(func() { os.RemoveAll(d) })
+	return d
 }
 
 // Pattern returns n bytes that differ at every offset of a file, so a read
