@@ -36,12 +36,13 @@ func (e *SubmitError) Unwrap() error { return e.Err }
 // it cannot queue, returning the count before it and a *SubmitError naming
 // it: a nil entry, an unknown Opcode (OpNop included), a bad Sigevent, more
 // than IOV_MAX iovecs, a negative Offset or an Offset+Nbytes overflow, a
-// Reqprio outside 0..20 (EINVAL); a file that is not open (EBADF); an AIOCB already in flight on the queue (EBUSY); no
-// room left, Depth requests being in flight (EAGAIN; once completions have
-// been delivered, submit the rest again). The one difference: when the
-// kernel itself refuses a request (a file not open for reading, say),
-// the requests after it in cbs have been queued all the same; the count then
-// covers them and the error names the first refused.
+// Reqprio outside 0..20 (EINVAL); a file that is not open (EBADF); an AIOCB
+// already in flight on the queue (EBUSY); no room left, Depth requests being
+// in flight (EAGAIN; once completions have been delivered, submit the rest
+// again). The one difference: when the kernel itself refuses a request (a
+// file not open for reading, say), the requests after it in cbs have been
+// queued all the same; the count then covers them and the error names the
+// first refused.
 //
 // From a successful Submit until its completion is delivered (GetEvents,
 // Run, Wait) or Cancel cancels it, a request and its buffers belong to the

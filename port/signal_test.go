@@ -17,8 +17,9 @@ import (
 // ready does not make the kernel signal its eventfd per request (the
 // signal's epoll callback is what capped default ports on 16 cores); once a
 // waiter has parked for a millisecond or more, requests signal again, until
-// the harvests have found completions 64 times with no such wait between. The reads are on tmpfs, where a
-// read completes inside io_submit, so no harvest ever waits.
+// the harvests have found completions 64 times with no such wait between.
+// The reads are on tmpfs, where a read completes inside io_submit, so no
+// harvest ever waits.
 func TestSignalOnlyWhileWaiting(t *testing.T) {
 	dir := testutil.TmpfsDir(t)
 	if dir == "" {
