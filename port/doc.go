@@ -2,11 +2,10 @@
 //
 // A Port owns a kernel AIO context (io_setup) and an eventfd that the kernel
 // signals on completions (IOCB_FLAG_RESFD) while a waiter may need it.
-// Requests whose AIOCB names
-// the port (Flags Extended, Version Vers2, IOCPFD = Fd()) complete to it,
-// and only those: a goroutine (or a group of goroutines) that owns a port
-// harvests its own packets and nobody else's, without the single global
-// waiter of aio_nwait.
+// Requests whose AIOCB names the port (Flags Extended, Version Vers2,
+// IOCPFD = Fd()) complete to it, and only those: a goroutine (or a group
+// of goroutines) that owns a port harvests its own packets and nobody
+// else's, without the single global waiter of aio_nwait.
 //
 // The seven steps of AIX's "Using I/O Completion Ports with AIO Requests":
 //

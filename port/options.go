@@ -19,17 +19,17 @@ func WithDepth(n int) Option {
 	return func(c *config) { c.depth = n }
 }
 
-// WithKernelWait makes the port's waiters always sleep inside
-// io_getevents, as a libaio or fio loop does, never in the Go netpoller on
-// the port's eventfd, and its requests never signal the eventfd. A default
-// port does the same on its own while its waits are short, and turns to the
-// netpoller after a wait of a millisecond or more (see the package doc);
-// this option keeps it in the kernel for good. The price is one OS thread
-// per port while a waiter sleeps (the Go runtime lends the goroutine's P to
-// others meanwhile), so it suits a few ports that wait on a device, not
-// thousands of mostly idle ones. Everything else
-// (PostQueuedCompletionStatus, Close, timeouts, Wait's context) behaves the
-// same: a kernel POLL request on the eventfd wakes the sleeper.
+// WithKernelWait makes the port's waiters always sleep inside io_getevents,
+// as a libaio or fio loop does, never in the Go netpoller on the port's
+// eventfd, and its requests never signal the eventfd. A default port does
+// the same on its own while its waits are short, and turns to the netpoller
+// after a wait of a millisecond or more (see the package doc); this option
+// keeps it in the kernel for good. The price is one OS thread per port while
+// a waiter sleeps (the Go runtime lends the goroutine's P to others
+// meanwhile), so it suits a few ports that wait on a device, not thousands
+// of mostly idle ones. Everything else (PostQueuedCompletionStatus, Close,
+// timeouts, Wait's context) behaves the same: a kernel POLL request on the
+// eventfd wakes the sleeper.
 //
 // On the development VM's virtio disk, one goroutine at QD 32 ran at 0.99x
 // fio libaio with it, and at 0.91-1.01x with a default port (medians of

@@ -13,8 +13,8 @@
 // A submitter claims the Request (EBUSY if it is in flight or its packet is
 // not yet harvested), Submit gives it a slot of the context (EAGAIN if none
 // is free after reaping), fills the slot's iocb with aio_data = slot index
-// and generation, sets IOCB_FLAG_RESFD if the context signals its eventfd
-// at the time (signal.go), and calls io_submit. The slot keeps the Request, and
+// and generation, sets IOCB_FLAG_RESFD if the context signals its eventfd at
+// the time (signal.go), and calls io_submit. The slot keeps the Request, and
 // through its Owner the AIOCB and its buffers, reachable until the event is
 // reaped. A reaper (Poll) copies events out of the shared ring without a
 // system call, frees the slots, makes each Request final and hands the batch
