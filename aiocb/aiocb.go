@@ -20,6 +20,7 @@ const (
 	OpFdsync               // IOCB_CMD_FDSYNC (aio_fsync with O_DSYNC)
 	OpReadv                // IOCB_CMD_PREADV: scatter into Iov
 	OpWritev               // IOCB_CMD_PWRITEV: gather from Iov
+	OpPoll                 // IOCB_CMD_POLL (libaio IO_CMD_POLL): wait until Fildes is ready for Events
 )
 
 // String returns the opcode's LIO name.
@@ -39,6 +40,8 @@ func (o Opcode) String() string {
 		return "readv"
 	case OpWritev:
 		return "writev"
+	case OpPoll:
+		return "poll"
 	}
 	return "opcode(" + strconv.Itoa(int(o)) + ")"
 }
@@ -95,6 +98,7 @@ type AIOCB struct {
 	Flags    Flags    // aio_flags
 	Version  Version  // aio_version
 	IOCPFD   int      // aio_iocpfd: a port's Fd(); 0 = not associated
+	Events   int16    // OpPoll: the poll(2) events to wait for (unix.POLLIN, unix.POLLOUT, ...)
 
 	req engine.Request // request state; see package engine
 }

@@ -26,6 +26,7 @@
 //	io_prep_pwritev                 PrepPwritev(cb, fd, iov, off)      fills Opcode OpWritev
 //	io_prep_fsync                   PrepFsync(cb, fd)                  fills Opcode OpFsync
 //	io_prep_fdsync                  PrepFdsync(cb, fd)                 fills Opcode OpFdsync
+//	io_prep_poll                    PrepPoll(cb, fd, events)           fills Opcode OpPoll
 //	io_set_callback(iocb, fn)       (*Queue).SetCallback(cb, fn)       a side table in the Queue
 //	io_queue_run(ctx)               (*Queue).Run()                     GetQueuedCompletionStatusEx, timeout 0
 //	io_queue_wait(ctx, timeout)     (*Queue).Wait(timeout)             GetQueuedCompletionStatus

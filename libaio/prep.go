@@ -48,6 +48,14 @@ func PrepFdsync(cb *aiocb.AIOCB, fd int) {
 	prep(cb, aiocb.OpFdsync, fd, 0)
 }
 
+// PrepPoll is io_prep_poll: a one-shot wait until file fd is ready for
+// any of events (unix.POLLIN, unix.POLLOUT, ...). Its completion's Res is
+// the ready mask (revents); Cancel of a pending poll succeeds.
+func PrepPoll(cb *aiocb.AIOCB, fd int, events int16) {
+	prep(cb, aiocb.OpPoll, fd, 0)
+	cb.Events = events
+}
+
 // prep sets the fields every Prep function sets and clears the rest.
 func prep(cb *aiocb.AIOCB, op aiocb.Opcode, fd int, offset int64) {
 	cb.Fildes = fd
@@ -57,6 +65,7 @@ func prep(cb *aiocb.AIOCB, op aiocb.Opcode, fd int, offset int64) {
 	cb.Reqprio = 0
 	cb.Sigevent = aiocb.Sigevent{}
 	cb.Opcode = op
+	cb.Events = 0
 	cb.Flags = 0
 	cb.Version = 0
 	cb.IOCPFD = 0

@@ -3,6 +3,7 @@ package port
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/goiocp/goiocp/aiocb"
@@ -23,6 +24,8 @@ type Port struct {
 	waiters []*waiter // parked waiters, most recent last (LIFO release)
 	driver  *waiter   // the waiter parked on the eventfd, if it is one of ours
 	pool    []*waiter // idle waiters, reused
+
+	posted, dequeued, wakeups atomic.Uint64 // see Stats
 }
 
 // New creates a port with its own kernel AIO context and eventfd, not
@@ -156,11 +159,18 @@ func (p *Port) Deliver(batch []*engine.Request) (ok, kick bool) {
 	for _, r := range batch {
 		n, err := r.Result()
 		p.handLocked(item{
-			pkt: completion.Packet{Key: r.Key, Bytes: n, CB: r.Owner.(*aiocb.AIOCB), Err: err},
+			pkt: completion.Packet{Key: r.Key, Bytes: n, CB: cbOf(r), Err: err},
 			req: r,
 		})
 	}
 	return true, p.flushLocked()
+}
+
+// cbOf returns the AIOCB of r's packet: nil for a ReadFile or WriteFile
+// made without one.
+func cbOf(r *engine.Request) *aiocb.AIOCB {
+	cb, _ := r.Owner.(*aiocb.AIOCB)
+	return cb
 }
 
 // handLocked gives it to the most recent waiter with room, or queues it.
@@ -215,6 +225,7 @@ func (p *Port) PostQueuedCompletionStatus(bytes int, key uintptr, cb *aiocb.AIOC
 		return ErrClosed
 	}
 	p.handLocked(item{pkt: completion.Packet{Key: key, Bytes: bytes, CB: cb}})
+	p.posted.Add(1)
 	kick := p.flushLocked()
 	p.mu.Unlock()
 	if kick {

@@ -91,22 +91,28 @@ func deadlineOf(timeout time.Duration) time.Time {
 // not escape on the fast path.
 func (p *Port) get(pkt *completion.Packet, _ int, deadline time.Time, poll bool, done <-chan struct{}) (int, error) {
 	if p.popFast(pkt) {
+		p.dequeuedN(1)
 		return 1, nil
 	}
 	if poll {
 		return 0, p.timeoutOrClosed()
 	}
-	return p.park(1, func(w *waiter) { *pkt = w.buf[0] }, deadline, done)
+	n, err := p.park(1, func(w *waiter) { *pkt = w.buf[0] }, deadline, done)
+	p.dequeuedN(n)
+	return n, err
 }
 
 func (p *Port) getMany(pkts []completion.Packet, deadline time.Time, poll bool, done <-chan struct{}) (int, error) {
 	if n := p.popManyFast(pkts); n > 0 {
+		p.dequeuedN(n)
 		return n, nil
 	}
 	if poll {
 		return 0, p.timeoutOrClosed()
 	}
-	return p.park(len(pkts), func(w *waiter) { copy(pkts, w.buf[:w.n]) }, deadline, done)
+	n, err := p.park(len(pkts), func(w *waiter) { copy(pkts, w.buf[:w.n]) }, deadline, done)
+	p.dequeuedN(n)
+	return n, err
 }
 
 func (p *Port) timeoutOrClosed() error {

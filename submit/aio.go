@@ -55,6 +55,17 @@ func Fsync(op int, cb *aiocb.AIOCB) error {
 	return submitOne(cb, o)
 }
 
+// Poll starts a poll request: it completes once cb.Fildes is ready for any
+// of cb.Events (or has POLLERR or POLLHUP), and its byte count (Return,
+// the packet's Bytes) is the ready mask, revents. It is one-shot, validated
+// like Read (Events == 0 is EINVAL), and cb.Opcode is ignored. It works on
+// any file that supports poll(2): a listening socket is ready for POLLIN
+// when a connection waits. It holds no thread while it waits; Cancel of a
+// pending poll is Canceled, and closing its port cancels it.
+func Poll(cb *aiocb.AIOCB) error {
+	return submitOne(cb, aiocb.OpPoll)
+}
+
 func submitOne(cb *aiocb.AIOCB, op aiocb.Opcode) error {
 	r, c, err := prepare(cb, op)
 	if err != nil {

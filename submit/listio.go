@@ -18,7 +18,7 @@ const (
 )
 
 // ListIO is lio_listio: it starts every entry of list as its Opcode says
-// (OpRead, OpWrite, OpReadv, OpWritev, OpFsync, OpFdsync), each completing
+// (OpRead, OpWrite, OpReadv, OpWritev, OpFsync, OpFdsync, OpPoll), each completing
 // to its own IOCPFD's port or to the default context. nil entries and OpNop
 // are skipped. The entries bound for one context go to the kernel in one
 // io_submit.

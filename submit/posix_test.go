@@ -5,6 +5,7 @@ package submit_test
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"sync"
@@ -40,9 +41,8 @@ func waitFinal(t testing.TB, cb *aiocb.AIOCB) {
 }
 
 // blocked is a default-context request that stays in flight until release:
-// an AIO read of an empty pipe, which Linux performs synchronously inside
-// io_submit, so the submitting goroutine sits in the kernel with the
-// request holding its slot.
+// a read of an empty pipe, which waits for its data holding its slot (with
+// a POLL in the kernel, and no thread).
 type blocked struct {
 	cb   *aiocb.AIOCB
 	r, w *os.File
@@ -61,7 +61,6 @@ func startBlocked(t *testing.T) *blocked {
 	for submit.Error(b.cb) != syscall.EINPROGRESS {
 		time.Sleep(time.Millisecond)
 	}
-	time.Sleep(50 * time.Millisecond) // let it reach io_submit
 	t.Cleanup(func() { b.release(t); r.Close(); w.Close() })
 	return b
 }
@@ -187,13 +186,19 @@ func TestCancel(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Error("a cancelled request's notification did not fire")
 	}
-	// The pipe read is in the kernel: not cancellable.
-	if res, _ := submit.Cancel(pfd, nil); res != submit.NotCanceled {
-		t.Errorf("Cancel(pipe, nil) with a read in the kernel = %v, want AIO_NOTCANCELED", res)
+	// The pipe read waits for its stream in user space and a kernel POLL:
+	// really cancelled, final when Cancel returns, and it took no bytes.
+	if res, _ := submit.Cancel(pfd, nil); res != submit.Canceled {
+		t.Errorf("Cancel(pipe, nil) with a read waiting for data = %v, want AIO_CANCELED", res)
 	}
-	b.release(t)
-	if n, err := submit.Return(b.cb); n != 3 || err != nil {
-		t.Errorf("not-cancelled read: Return %d, %v", n, err)
+	if n, err := submit.Return(b.cb); n != -1 || !errors.Is(err, syscall.ECANCELED) {
+		t.Errorf("cancelled pipe read: Return %d, %v", n, err)
+	}
+	b.w.Write([]byte("abc"))
+	b.w.Close()
+	b.w = nil
+	if got, err := io.ReadAll(b.r); string(got) != "abc" || err != nil {
+		t.Errorf("after the cancelled read the pipe holds %q, %v; want all of abc", got, err)
 	}
 	if pkt, err := p.GetQueuedCompletionStatus(50 * time.Millisecond); err != port.ErrTimeout {
 		t.Errorf("a cancelled request made a packet: %+v", pkt)

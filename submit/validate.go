@@ -28,6 +28,8 @@ func cmdOf(op aiocb.Opcode) uint16 {
 		return abi.IOCB_CMD_PREADV
 	case aiocb.OpWritev:
 		return abi.IOCB_CMD_PWRITEV
+	case aiocb.OpPoll:
+		return abi.IOCB_CMD_POLL
 	}
 	panic("submit: no kernel command for " + op.String())
 }
@@ -106,11 +108,14 @@ func prepare(cb *aiocb.AIOCB, op aiocb.Opcode) (r *engine.Request, c *engine.Con
 		r.Buf = cb.Buf
 	case aiocb.OpReadv, aiocb.OpWritev:
 		r.Iov = cb.Iov
+	case aiocb.OpPoll:
+		r.Offset = 0
+		r.Events = cb.Events
 	default:
 		r.Offset = 0
 	}
 	r.Prio = cb.Reqprio
-	if op == aiocb.OpFsync || op == aiocb.OpFdsync {
+	if op == aiocb.OpFsync || op == aiocb.OpFdsync || op == aiocb.OpPoll {
 		r.Prio = 0
 	}
 	r.Sev = sigeventOf(&cb.Sigevent)

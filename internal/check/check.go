@@ -20,9 +20,9 @@ const maxReqprio = 20
 // performing op: a known Opcode, a valid notification, a file descriptor
 // that is not negative, and for reads and writes at most IOV_MAX iovecs, a
 // Reqprio in 0..20 and an Offset that neither is negative nor overflows
-// with the transfer. It returns 0 when cb may proceed.
+// with the transfer; for a poll, Events not empty. It returns 0 when cb may proceed.
 func Request(cb *aiocb.AIOCB, op aiocb.Opcode) syscall.Errno {
-	if cb.Opcode < aiocb.OpRead || cb.Opcode > aiocb.OpWritev {
+	if cb.Opcode < aiocb.OpRead || cb.Opcode > aiocb.OpPoll {
 		return syscall.EINVAL
 	}
 	if e := Sigevent(&cb.Sigevent); e != 0 {
@@ -35,6 +35,13 @@ func Request(cb *aiocb.AIOCB, op aiocb.Opcode) syscall.Errno {
 	case aiocb.OpFsync, aiocb.OpFdsync:
 		// aio_fsync reads only aio_fildes, aio_sigevent and the extended
 		// fields (POSIX; LTP aio_fsync 8-1..8-4).
+		return 0
+	case aiocb.OpPoll:
+		// A poll reads Fildes and Events; it waits for no event at all
+		// with none asked.
+		if cb.Events == 0 {
+			return syscall.EINVAL
+		}
 		return 0
 	case aiocb.OpReadv, aiocb.OpWritev:
 		if len(cb.Iov) > abi.IOV_MAX {

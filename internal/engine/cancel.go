@@ -3,6 +3,7 @@ package engine
 import (
 	"syscall"
 
+	"github.com/goiocp/goiocp/internal/abi"
 	"github.com/goiocp/goiocp/internal/sys"
 )
 
@@ -31,7 +32,7 @@ func Cancel(fd int, only *Request) CancelCounts {
 	}
 	for _, c := range ctxs {
 		c.Poll() // what the kernel has finished is not cancellable
-		var userspace []*Request
+		var userspace, streams, polls []*Request
 		c.mu.Lock()
 		if c.closed {
 			// Close is draining it; those requests finish normally.
@@ -57,6 +58,10 @@ func Cancel(fd int, only *Request) CancelCounts {
 				cc.NotCanceled++
 				continue
 			}
+			if r.stream != nil {
+				streams = append(streams, r) // see stream.go
+				continue
+			}
 			if r.held.Load() != nil {
 				r.canceled = true
 				userspace = append(userspace, r)
@@ -66,6 +71,9 @@ func Cancel(fd int, only *Request) CancelCounts {
 			case nil, sys.Errno(syscall.EINPROGRESS):
 				r.canceled = true
 				cc.Canceled++
+				if r.Cmd == abi.IOCB_CMD_POLL {
+					polls = append(polls, r)
+				}
 			default:
 				cc.NotCanceled++
 			}
@@ -75,6 +83,41 @@ func Cancel(fd int, only *Request) CancelCounts {
 			c.Finish(r, -int64(syscall.ECANCELED))
 			cc.Canceled++
 		}
+		for _, r := range streams {
+			if c.cancelStream(r, true) {
+				cc.Canceled++
+			}
+		}
+		// A cancelled POLL is final once its event is reaped, which the
+		// kernel posts within microseconds: Canceled means final.
+		for _, r := range polls {
+			c.awaitFinal(r, r.Gen())
+		}
 	}
 	return cc
+}
+
+// cancelWaiting cancels, for Close, the requests of c that wait for a
+// stream: stream requests and POLLs, which may never complete by
+// themselves. It does not wait for them to be final.
+func (c *Context) cancelWaiting() {
+	var streams []*Request
+	c.mu.Lock()
+	for i := range c.slots {
+		r := c.slots[i].req
+		switch {
+		case r == nil:
+		case r.stream != nil:
+			streams = append(streams, r)
+		case r.Cmd == abi.IOCB_CMD_POLL && !r.canceled:
+			switch err := sys.IoCancel(c.kctx, &c.iocbs[i]); err {
+			case nil, sys.Errno(syscall.EINPROGRESS):
+				r.canceled = true
+			}
+		}
+	}
+	c.mu.Unlock()
+	for _, r := range streams {
+		c.cancelStream(r, false)
+	}
 }

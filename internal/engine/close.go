@@ -20,6 +20,9 @@ func (c *Context) Close() error {
 	c.drive.Lock()
 	defer c.drive.Unlock()
 	for c.InFlight() > 0 {
+		// Requests waiting for a stream may never finish by themselves;
+		// one whose transfer was running may have armed a POLL since.
+		c.cancelWaiting()
 		if c.Poll() == 0 && c.InFlight() > 0 {
 			_ = c.Park(time.Now().Add(10 * time.Millisecond))
 		}

@@ -73,13 +73,15 @@ type Context struct {
 	signalAll bool // a driver parked lately: every submission signals
 	calm      int  // reaps since the last long wait
 
-	reapMu    sync.Mutex    // serialises ring consumers; taken before mu
-	events    []abi.IOEvent // under reapMu, or the io_getevents of the driver that set kernelReaping
-	batch     []*Request    // scratch under reapMu
-	pkts      []*Request    // scratch under reapMu
-	toWorkers []*Request    // scratch under reapMu: requests for workers
-	after     []effect      // under reapMu: side effects to run after unlock
-	spare     []effect      // under reapMu: the other buffer of after
+	reapMu     sync.Mutex    // serialises ring consumers; taken before mu
+	events     []abi.IOEvent // under reapMu, or the io_getevents of the driver that set kernelReaping
+	batch      []*Request    // scratch under reapMu
+	pkts       []*Request    // scratch under reapMu
+	toWorkers  []*Request    // scratch under reapMu: requests for workers
+	ready      []*Request    // under reapMu: stream requests whose POLL fired, see stream.go
+	spareReady []*Request    // under reapMu: the other buffer of ready
+	after      []effect      // under reapMu: side effects to run after unlock
+	spare      []effect      // under reapMu: the other buffer of after
 
 	drive    sync.Mutex // the driver role: held while parked on efd
 	efbuf    [8]byte    // eventfd read buffer, driver only
@@ -118,6 +120,8 @@ type Context struct {
 	// io_destroy unmaps the ring and the eventfd is closed.
 	life sync.RWMutex
 	dead bool
+
+	stats counters // see stats.go
 }
 
 // ErrLimit wraps EAGAIN from io_setup with the name of the knob to raise.
@@ -197,14 +201,29 @@ func (c *Context) UserspaceReap() bool { return c.ring != nil }
 // refused it with) and performs no I/O. Submit returns the errno of the
 // first request refused, or 0.
 func (c *Context) Submit(reqs []*Request) syscall.Errno {
-	var first syscall.Errno
+	e, _ := c.submit(reqs)
+	return e
+}
+
+// SubmitAtOnce submits r, a stream request with AtOnce set, and reports
+// whether its transfer was done within the call: then r is final with no
+// packet and the caller takes its result with Return.
+func (c *Context) SubmitAtOnce(r *Request) (done bool, e syscall.Errno) {
+	one := [1]*Request{r}
+	e, done = c.submit(one[:])
+	return done, e
+}
+
+func (c *Context) submit(reqs []*Request) (first syscall.Errno, atOnce bool) {
+	n := c.allocSlots(reqs)
+	accepted := n
+	defer func() { c.stats.submitted.Add(uint64(accepted)) }()
 	fail := func(r *Request, e syscall.Errno) {
 		if first == 0 {
 			first = e
 		}
 		r.Fail(e)
 	}
-	n := c.allocSlots(reqs)
 	for _, r := range reqs[n:] {
 		if c.isClosed() {
 			fail(r, syscall.EBADF)
@@ -214,7 +233,7 @@ func (c *Context) Submit(reqs []*Request) syscall.Errno {
 	}
 	reqs = reqs[:n]
 	if len(reqs) == 0 {
-		return first
+		return first, false
 	}
 	// Before io_submit: a worker may take a RWF_NOWAIT request as soon as
 	// its event is reaped. The reaper that hands it to a worker reads the
@@ -225,22 +244,42 @@ func (c *Context) Submit(reqs []*Request) syscall.Errno {
 	identify(reqs)
 
 	// Fsyncs with earlier requests on their file still in flight wait in
-	// user space; the others go to the kernel now.
+	// user space; stream requests join their streams (stream.go); the
+	// others go to the kernel now.
 	sb := getScratch()
 	defer putScratch(sb)
 	for _, r := range reqs {
 		if r.isFsync() && c.holdFsync(r) {
 			continue
 		}
+		if r.kind != sys.KindFile {
+			if enqueue(r, r.id) {
+				r.firstTry = true
+				sb.heads = append(sb.heads, r)
+			}
+			continue
+		}
 		sb.iocbs = append(sb.iocbs, &c.iocbs[r.slot])
 		sb.reqs = append(sb.reqs, r)
 	}
-	for i, e := range c.submitIocbs(sb.iocbs, sb.reqs) {
-		c.release(sb.reqs[i])
-		fail(sb.reqs[i], e)
+	if len(sb.iocbs) > 0 {
+		for i, e := range c.submitIocbs(sb.iocbs, sb.reqs) {
+			c.release(sb.reqs[i])
+			fail(sb.reqs[i], e)
+			accepted--
+		}
+	}
+	if len(sb.heads) > 0 {
+		var refused []*Request
+		refused, atOnce = advance(sb.heads)
+		for _, r := range refused {
+			c.release(r)
+			fail(r, syscall.Errno(-r.res))
+			accepted--
+		}
 	}
 	c.ensureReaper()
-	return first
+	return first, atOnce
 }
 
 // allocSlots gives as many of reqs as it can a slot and fills their iocbs,
@@ -270,6 +309,9 @@ func (c *Context) allocSlots(reqs []*Request) int {
 			}
 			r.barriers = nil
 			r.worker = 0
+			r.long = r.Cmd == abi.IOCB_CMD_POLL
+			r.stream, r.sstate, r.scancel, r.firstTry, r.doneAtOnce = nil, sNone, false, false, false
+			r.socket, r.plain, r.polled, r.sdone = false, false, false, 0
 			c.slots[i].req = r
 			c.slots[i].gen++
 			if r.notifies() {
@@ -316,6 +358,11 @@ func (c *Context) fillLocked(i int32, r *Request) {
 			s.iov = make([]abi.Iovec, len(r.Iov))
 		}
 		sys.SetIovec(cb, s.iov[:len(r.Iov)], r.Iov)
+	case abi.IOCB_CMD_POLL:
+		// fs/aio.c aio_poll: the events in aio_buf, offset, count and
+		// rw_flags zero.
+		cb.Offset = 0
+		cb.Buf = uint64(uint16(r.Events))
 	default: // fsync: offset, buffer and count must be zero (fs/aio.c aio_fsync)
 		cb.Offset = 0
 	}

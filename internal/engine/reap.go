@@ -62,12 +62,17 @@ func (c *Context) Poll() int {
 		}
 	}
 	after := c.takeAfterLocked()
+	ready := c.takeReadyLocked()
 	c.reapMu.Unlock()
 	c.life.RUnlock()
 	if total > 0 {
 		runReapHook()
 	}
 	c.runAfter(after)
+	if ready != nil {
+		pollFired(ready)
+		c.putReady(ready)
+	}
 	if total > 0 {
 		c.notifyListeners()
 		if c.awaiting.Load() > 0 {
@@ -93,6 +98,27 @@ func (c *Context) takeAfterLocked() []effect {
 	after := c.after
 	c.after, c.spare = c.spare, nil
 	return after
+}
+
+// takeReadyLocked swaps out the stream requests whose POLL fired, as
+// takeAfterLocked does the effects. c.reapMu is held.
+func (c *Context) takeReadyLocked() []*Request {
+	if len(c.ready) == 0 {
+		return nil
+	}
+	ready := c.ready
+	c.ready, c.spareReady = c.spareReady, nil
+	return ready
+}
+
+// putReady recycles a buffer taken by takeReadyLocked.
+func (c *Context) putReady(ready []*Request) {
+	clear(ready)
+	c.reapMu.Lock()
+	if c.spareReady == nil {
+		c.spareReady = ready[:0]
+	}
+	c.reapMu.Unlock()
 }
 
 // runAfter runs effects taken by takeAfterLocked and recycles their buffer.
@@ -154,6 +180,14 @@ func (c *Context) handleLocked(evs []abi.IOEvent) int {
 			continue
 		}
 		r := c.slots[i].req
+		if r.stream != nil {
+			// A stream request's POLL fired (or was cancelled): it keeps its
+			// slot, and pollFired retries it once the locks are released.
+			c.unquietLocked(int32(i))
+			r.pollRes = ev.Res
+			c.ready = append(c.ready, r)
+			continue
+		}
 		if c.iocbs[i].RWFlags&abi.RWF_NOWAIT != 0 && !r.canceled && unfinished(r, ev.Res) {
 			// It would have blocked (EAGAIN), stopped where it would have
 			// (a short count), or the file system cannot do it without
@@ -172,7 +206,9 @@ func (c *Context) handleLocked(evs []abi.IOEvent) int {
 		}
 		r.res = ev.Res
 		if r.canceled {
-			if ev.Res >= 0 {
+			// A cancelled POLL completes with an empty mask; one that fired
+			// first has its events.
+			if ev.Res > 0 || (ev.Res == 0 && r.Cmd != abi.IOCB_CMD_POLL) {
 				r.canceled = false // the cancellation came too late: it ran
 			} else {
 				r.res = -int64(syscall.ECANCELED)
@@ -204,7 +240,8 @@ func (c *Context) finishBatchLocked(batch []*Request) (kicked bool) {
 	accepting := c.sink != nil && c.sink.Accepting()
 	pkts := c.pkts[:0]
 	for _, r := range batch {
-		packet := accepting && !r.canceled
+		packet := accepting && !r.canceled && !r.doneAtOnce
+		c.countFinal(r, packet)
 		// r no longer holds a slot, so no fsync can find it and add a
 		// barrier: r.barriers is stable without c.mu.
 		bs := r.barriers

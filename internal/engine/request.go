@@ -70,6 +70,10 @@ type Request struct {
 	Sev    Sigevent // per-request notification
 	Key    uintptr  // completion key of the port association
 	Group  *Group   // ListIO group, or nil
+	Events int16    // IOCB_CMD_POLL: the poll(2) events to wait for
+	// AtOnce asks that a stream transfer done within Submit (its first try)
+	// make no packet, as AIX's ReadFile returning TRUE: see SubmitAtOnce.
+	AtOnce bool
 
 	state atomic.Uint32
 	res   int64 // bytes, or a negated errno, once final
@@ -86,8 +90,23 @@ type Request struct {
 	worker   uint8      // workerQueued or workerRunning, see worker.go
 	raw      bool       // io_submit cannot block for it; set by fillLocked
 	nowait   bool       // submitted with RWF_NOWAIT, so a worker may finish it; set by fillLocked
-	id       sys.FileID // the file's identity at submit, for workers
+	id       sys.FileID // the file's identity at submit, for workers and streams
+	kind     int        // sys.KindFile, KindStream or KindSocket, by identify
 	barriers []*barrier // fsyncs waiting for this request
+	long     bool       // may wait for a stream forever: always signals (signal.go)
+
+	// Stream requests (stream.go). stream is set at Submit; the rest is
+	// under its shard lock while in flight.
+	stream     *stream
+	sstate     uint8
+	scancel    bool  // Cancel or Close asked for it
+	firstTry   bool  // the next try is the one within Submit
+	doneAtOnce bool  // final within Submit, with AtOnce: no packet
+	socket     bool  // written with MSG_NOSIGNAL
+	plain      bool  // the file cannot honour RWF_NOWAIT: poll, then transfer
+	polled     bool  // its POLL fired since its last transfer
+	sdone      int64 // bytes of a write already written
+	pollRes    int64 // the result of its last POLL, as reaped
 }
 
 // Claim makes r in flight for a new submission. It fails with EBUSY while
@@ -102,6 +121,8 @@ func (r *Request) Claim() error {
 		if r.state.CompareAndSwap(s, gen<<genShift|phaseInFlight) {
 			r.res = 0
 			r.canceled = false
+			r.AtOnce = false
+			r.Events = 0
 			return nil
 		}
 	}

@@ -11,6 +11,7 @@ import (
 type scratch struct {
 	iocbs []*abi.IOCB
 	reqs  []*Request
+	heads []*Request // stream requests at the head of their FIFOs
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -20,6 +21,7 @@ func getScratch() *scratch { return scratchPool.Get().(*scratch) }
 func putScratch(s *scratch) {
 	clear(s.iocbs)
 	clear(s.reqs)
-	s.iocbs, s.reqs = s.iocbs[:0], s.reqs[:0]
+	clear(s.heads)
+	s.iocbs, s.reqs, s.heads = s.iocbs[:0], s.reqs[:0], s.heads[:0]
 	scratchPool.Put(s)
 }

@@ -57,7 +57,9 @@ func (c *Context) signalLocked(reqs []*Request) {
 	signal := c.signalAll && !c.kernelWait
 	for _, r := range reqs {
 		cb := &c.iocbs[r.slot]
-		if signal {
+		// A POLL may wait forever: a driver must wait for it in the
+		// netpoller, not asleep in io_getevents holding a thread.
+		if signal || (r.long && !c.kernelWait) {
 			cb.Flags |= abi.IOCB_FLAG_RESFD
 			cb.ResFD = uint32(c.efd)
 			continue

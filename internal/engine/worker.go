@@ -30,30 +30,36 @@ var workers = make(chan struct{}, maxWorkers())
 
 func maxWorkers() int { return max(4, 2*runtime.GOMAXPROCS(0)) }
 
-// identify records the identity (device and inode) of the file of each
-// request submitted with RWF_NOWAIT (the only ones a worker may finish), one
-// fstat per file of the batch. A worker performs a request with the fd
+// identify classifies the file of each read and write of a batch, one
+// fstat per file: a file with no position (a pipe, socket or tty) makes a
+// stream request, which joins its stream (stream.go) instead of the ring;
+// for the others it records the identity (device and inode) that a worker
+// checks. A worker performs a request submitted with RWF_NOWAIT with the fd
 // number long after the submit, when the program may have closed it and
 // opened another file under the same number; it checks the identity on a
-// dup of the fd before touching the file. Files in memory (tmpfs) and files
-// submitted as blocking calls need no fstat: their requests never reach a
-// worker.
+// dup of the fd before touching the file. A file that cannot be looked at
+// (EBADF) stays a plain request, which io_submit refuses.
 func identify(reqs []*Request) {
 	for i, r := range reqs {
-		r.id = sys.FileID{}
-		if !r.nowait {
+		r.id, r.kind = sys.FileID{}, sys.KindFile
+		if direction(r.Cmd) == noDirection {
 			continue
 		}
-		found := false
+		kind := -1
 		for _, o := range reqs[:i] {
-			if o.Fd == r.Fd && o.nowait {
-				r.id, found = o.id, true
+			if o.Fd == r.Fd && direction(o.Cmd) != noDirection {
+				r.id, kind = o.id, o.kind
 				break
 			}
 		}
-		if !found {
-			r.id, _ = sys.Identify(r.Fd)
+		if kind < 0 {
+			var err error
+			if r.id, kind, err = sys.Classify(r.Fd); err != nil {
+				kind = sys.KindFile
+			}
 		}
+		r.kind = kind
+		r.socket = kind == sys.KindSocket
 	}
 }
 

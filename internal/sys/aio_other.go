@@ -101,3 +101,28 @@ func Dup(fd int) (int, error) { return -1, errNoSys }
 
 // EventfdDrain reports false.
 func EventfdDrain(fd int) bool { return false }
+
+// Kinds of open file, as on Linux.
+const (
+	KindFile   = 0
+	KindStream = 1
+	KindSocket = 2
+)
+
+// Classify returns ENOSYS.
+func Classify(fd int) (FileID, int, error) { return FileID{}, KindFile, errNoSys }
+
+// IsSocket returns ENOSYS.
+func IsSocket(fd int) (bool, error) { return false, errNoSys }
+
+// StreamRead returns -ENOSYS.
+func StreamRead(fd int, buf []byte, iov [][]byte) int64 { return -int64(syscall.ENOSYS) }
+
+// StreamReadPlain returns -ENOSYS.
+func StreamReadPlain(fd int, buf []byte, iov [][]byte) int64 { return -int64(syscall.ENOSYS) }
+
+// StreamWrite returns -ENOSYS.
+func StreamWrite(fd int, buf []byte, iov [][]byte, socket bool) int64 { return -int64(syscall.ENOSYS) }
+
+// StreamWritePlain returns -ENOSYS.
+func StreamWritePlain(fd int, buf []byte, iov [][]byte) int64 { return -int64(syscall.ENOSYS) }

@@ -1,0 +1,52 @@
+//go:build linux
+
+package sys
+
+import (
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// Kinds of open file, as Classify tells them apart.
+const (
+	KindFile   = 0 // has a position: regular files, block devices, seekable character devices
+	KindStream = 1 // no position (lseek fails with ESPIPE): pipes, FIFOs, ttys
+	KindSocket = 2 // a socket: a stream written with MSG_NOSIGNAL
+)
+
+// Classify returns the identity of the file open as fd and its kind. A
+// character device is a stream only when lseek fails with ESPIPE (a tty);
+// /dev/null and /dev/zero have positions. Like Identify, its fstat goes
+// through the scheduler.
+func Classify(fd int) (FileID, int, error) {
+	var st unix.Stat_t
+	for {
+		err := unix.Fstat(fd, &st)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return FileID{}, KindFile, err
+		}
+		break
+	}
+	id := FileID{uint64(st.Dev), st.Ino}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFSOCK:
+		return id, KindSocket, nil
+	case unix.S_IFIFO:
+		return id, KindStream, nil
+	case unix.S_IFCHR:
+		if _, err := unix.Seek(fd, 0, unix.SEEK_CUR); err == syscall.ESPIPE {
+			return id, KindStream, nil
+		}
+	}
+	return id, KindFile, nil
+}
+
+// IsSocket reports whether fd is an open socket; EBADF when it is not open.
+func IsSocket(fd int) (bool, error) {
+	_, kind, err := Classify(fd)
+	return kind == KindSocket, err
+}
