@@ -604,3 +604,51 @@ func TestStreamsBesideFiles(t *testing.T) {
 		t.Errorf("64 file reads beside 32 idle socket reads took %v", d)
 	}
 }
+
+// openPty returns a pseudo-terminal's master and slave fds, or skips.
+func openPty(t *testing.T) (master, slave int) {
+	t.Helper()
+	m, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminal: open /dev/ptmx: %v", err)
+	}
+	t.Cleanup(func() { unix.Close(m) })
+	if err := unix.IoctlSetPointerInt(m, unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatal(err)
+	}
+	n, err := unix.IoctlGetUint32(m, unix.TIOCGPTN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := unix.Open("/dev/pts/"+strconv.Itoa(int(n)), unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(s) })
+	return m, s
+}
+
+// TestStreamTty: a read of a terminal waits for a line, holding no
+// thread, completes with that line, and can be cancelled.
+func TestStreamTty(t *testing.T) {
+	m, s := openPty(t)
+	p := newPort(t)
+	p.Associate(s, 5)
+	cb := cbFor(p, s, 0, make([]byte, 64))
+	if err := submit.Read(cb); err != nil {
+		t.Fatal(err)
+	}
+	noPacket(t, p, 30*time.Millisecond)
+	unix.Write(m, []byte("line one\n"))
+	pkt := getWithin(t, p, time.Second)
+	if pkt.Err != nil || string(cb.Buf[:pkt.Bytes]) != "line one\n" {
+		t.Fatalf("tty read packet %+v, %q", pkt, cb.Buf[:pkt.Bytes])
+	}
+	if err := submit.Read(cb); err != nil {
+		t.Fatal(err)
+	}
+	if res, _ := submit.Cancel(s, cb); res != submit.Canceled {
+		t.Errorf("Cancel of a waiting tty read = %v", res)
+	}
+	noPacket(t, p, 20*time.Millisecond)
+}

@@ -311,7 +311,7 @@ func (c *Context) allocSlots(reqs []*Request) int {
 			r.worker = 0
 			r.long = r.Cmd == abi.IOCB_CMD_POLL
 			r.stream, r.sstate, r.scancel, r.firstTry, r.doneAtOnce = nil, sNone, false, false, false
-			r.socket, r.plain, r.polled, r.sdone = false, false, false, 0
+			r.socket, r.plain, r.polled, r.sdone, r.epfd = false, false, false, 0, 0
 			c.slots[i].req = r
 			c.slots[i].gen++
 			if r.notifies() {

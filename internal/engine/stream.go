@@ -211,6 +211,10 @@ func (a *advancer) step(r *Request) {
 // completeLocked makes r, the head of its FIFO, final with res once
 // finishAll runs, and queues the next head. The shard lock is held.
 func (a *advancer) completeLocked(r *Request, res int64) {
+	if r.epfd > 0 {
+		_ = sys.CloseFd(r.epfd)
+		r.epfd = 0
+	}
 	r.res = res
 	r.canceled = r.scancel
 	r.sstate = sDone
@@ -323,6 +327,15 @@ func (a *advancer) armAll() {
 		clear(a.arms[n:])
 		a.arms = a.arms[:n]
 		for _, f := range c.armPolls(mine) {
+			if f.res == -int64(syscall.EINVAL) && f.r.epfd == 0 {
+				// fs/aio.c polls only files that wait on a single queue; a
+				// tty waits on two. Wait on an epoll instance watching it.
+				if ep, err := sys.EpollFor(f.r.Fd, streamDir(f.r.Cmd) == 1); err == nil {
+					f.r.epfd = ep
+					a.arms = append(a.arms, f.r)
+					continue
+				}
+			}
 			sh := f.r.stream.shard
 			sh.mu.Lock()
 			if f.res == -int64(syscall.ECANCELED) {
@@ -359,11 +372,15 @@ func (c *Context) armPolls(reqs []*Request) []armFailure {
 		if streamDir(r.Cmd) == 1 {
 			ev = unix.POLLOUT
 		}
+		fd := r.Fd
+		if r.epfd > 0 {
+			fd, ev = r.epfd, unix.POLLIN
+		}
 		c.slots[i].gen++
 		c.iocbs[i] = abi.IOCB{
 			Data:   uint64(c.slots[i].gen)<<32 | uint64(i),
 			Opcode: abi.IOCB_CMD_POLL,
-			Fildes: uint32(r.Fd),
+			Fildes: uint32(fd),
 			Buf:    ev,
 		}
 		r.long = true
@@ -398,6 +415,17 @@ func pollFired(ready []*Request) {
 		switch {
 		case r.scancel:
 			a.completeLocked(r, -int64(syscall.ECANCELED))
+		case r.pollRes == -int64(syscall.EINVAL) && r.epfd == 0:
+			// fs/aio.c polls only files that wait on a single queue; a
+			// tty waits on two. Wait on an epoll instance watching it.
+			ep, err := sys.EpollFor(r.Fd, streamDir(r.Cmd) == 1)
+			if err != nil {
+				a.completeLocked(r, r.pollRes)
+				break
+			}
+			r.epfd = ep
+			r.sstate = sReady
+			a.work = append(a.work, r)
 		case r.pollRes < 0:
 			a.completeLocked(r, r.pollRes)
 		default:

@@ -126,3 +126,6 @@ func StreamWrite(fd int, buf []byte, iov [][]byte, socket bool) int64 { return -
 
 // StreamWritePlain returns -ENOSYS.
 func StreamWritePlain(fd int, buf []byte, iov [][]byte) int64 { return -int64(syscall.ENOSYS) }
+
+// EpollFor returns ENOSYS.
+func EpollFor(fd int, write bool) (int, error) { return -1, errNoSys }

@@ -50,3 +50,23 @@ func IsSocket(fd int) (bool, error) {
 	_, kind, err := Classify(fd)
 	return kind == KindSocket, err
 }
+
+// EpollFor returns a new epoll instance watching fd for reading (or for
+// writing), level-triggered: readable whenever fd is ready. Kernel AIO's
+// POLL accepts only files that wait on one queue, which ttys do not; an
+// epoll instance does, so a POLL on it stands for a POLL on fd.
+func EpollFor(fd int, write bool) (int, error) {
+	ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return -1, err
+	}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}
+	if write {
+		ev.Events = unix.EPOLLOUT
+	}
+	if err := unix.EpollCtl(ep, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		unix.Close(ep)
+		return -1, err
+	}
+	return ep, nil
+}
