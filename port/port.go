@@ -9,7 +9,6 @@ import (
 	"github.com/goiocp/goiocp/aiocb"
 	"github.com/goiocp/goiocp/completion"
 	"github.com/goiocp/goiocp/internal/engine"
-	"github.com/goiocp/goiocp/internal/sys"
 )
 
 // Port is an I/O completion port. All its methods are safe for concurrent
@@ -93,8 +92,8 @@ func (p *Port) Fd() int { return p.fd }
 // replaces its key: the kernel reuses fd numbers, so an association belongs
 // to the number. A fd that is not open is EBADF; a closed port ErrClosed.
 func (p *Port) Associate(fd int, key uintptr) error {
-	if err := sys.FdValid(fd); err != nil {
-		return fmt.Errorf("associate file %d: %w", fd, err)
+	if fd < 0 {
+		return fmt.Errorf("associate file %d: %w", fd, syscall.EBADF)
 	}
 	p.mu.Lock()
 	closed := p.closed
@@ -102,7 +101,9 @@ func (p *Port) Associate(fd int, key uintptr) error {
 	if closed {
 		return ErrClosed
 	}
-	p.ctx.Associate(fd, key)
+	if err := p.ctx.Associate(fd, key); err != nil {
+		return fmt.Errorf("associate file %d: %w", fd, err)
+	}
 	return nil
 }
 

@@ -50,16 +50,20 @@ func (p *Port) transfer(op string, cmd uint16, fd int, buf []byte, ov *aiocb.AIO
 	if fd < 0 {
 		return 0, fmt.Errorf("%s %d: %w", op, fd, syscall.EBADF)
 	}
-	sock, err := sys.IsSocket(fd)
-	if err != nil {
-		return 0, fmt.Errorf("%s %d: %w", op, fd, err)
-	}
-	if !sock {
-		return 0, fmt.Errorf("%s %d: not a socket: %w", op, fd, syscall.EINVAL)
-	}
-	key, ok := p.ctx.KeyOf(fd)
+	// The association records what the file was: a socket is trusted to
+	// be one still, without a look per call.
+	a, ok := p.ctx.Lookup(fd)
 	if !ok {
+		if err := sys.FdValid(fd); err != nil {
+			return 0, fmt.Errorf("%s %d: %w", op, fd, err)
+		}
 		return 0, fmt.Errorf("%s %d: not associated with the port: %w", op, fd, syscall.EINVAL)
+	}
+	if !a.Socket() {
+		if err := sys.FdValid(fd); err != nil {
+			return 0, fmt.Errorf("%s %d: %w", op, fd, err)
+		}
+		return 0, fmt.Errorf("%s %d: not a socket: %w", op, fd, syscall.EINVAL)
 	}
 	p.mu.Lock()
 	closed := p.closed
@@ -87,7 +91,8 @@ func (p *Port) transfer(op string, cmd uint16, fd int, buf []byte, ov *aiocb.AIO
 		r.Owner = nil // the packet's CB is nil
 	}
 	r.Cmd, r.Fd, r.Offset, r.Buf, r.Iov = cmd, fd, 0, buf, nil
-	r.Prio, r.Sev, r.Key, r.Group = 0, engine.Sigevent{}, key, nil
+	r.Prio, r.Sev, r.Group = 0, engine.Sigevent{}, nil
+	r.UseAssoc(a, true)
 	r.AtOnce = true
 	done, e := p.ctx.SubmitAtOnce(r)
 	if e != 0 {

@@ -57,20 +57,20 @@ func sigeventOf(s *aiocb.Sigevent) engine.Sigevent {
 // route returns the context a request of cb completes to and its
 // completion key: the port named by IOCPFD (EBADF if none is open there,
 // EINVAL if the file is not associated with it), else the default context.
-func route(cb *aiocb.AIOCB) (*engine.Context, uintptr, error) {
+func route(cb *aiocb.AIOCB) (*engine.Context, engine.Assoc, error) {
 	if cb.IOCPFD == 0 {
 		c, err := defaultCtx()
-		return c, 0, err
+		return c, engine.Assoc{}, err
 	}
 	c := engine.LookupPort(cb.IOCPFD)
 	if c == nil {
-		return nil, 0, errno(syscall.EBADF)
+		return nil, engine.Assoc{}, errno(syscall.EBADF)
 	}
-	key, ok := c.KeyOf(cb.Fildes)
+	a, ok := c.Lookup(cb.Fildes)
 	if !ok {
-		return nil, 0, errno(syscall.EINVAL)
+		return nil, engine.Assoc{}, errno(syscall.EINVAL)
 	}
-	return c, key, nil
+	return c, a, nil
 }
 
 // prepare validates cb for op, routes it, claims it and fills its request.
@@ -90,7 +90,7 @@ func prepare(cb *aiocb.AIOCB, op aiocb.Opcode) (r *engine.Request, c *engine.Con
 			return nil, nil, err
 		}
 	}
-	c, key, err := route(cb)
+	c, assoc, err := route(cb)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -119,7 +119,11 @@ func prepare(cb *aiocb.AIOCB, op aiocb.Opcode) (r *engine.Request, c *engine.Con
 		r.Prio = 0
 	}
 	r.Sev = sigeventOf(&cb.Sigevent)
-	r.Key = key
+	if cb.IOCPFD != 0 {
+		r.UseAssoc(assoc, false)
+	} else {
+		r.Key = 0
+	}
 	r.Group = nil
 	return r, c, nil
 }

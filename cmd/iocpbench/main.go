@@ -46,6 +46,8 @@ func run() error {
 		jsonOut   = flag.String("json", "", "with -from: write the report again to this file")
 	)
 	flag.BoolVar(quick, "demo", false, "same as -quick")
+	sockets := flag.String("sockets", "", "run the socket benchmark instead, over these connection counts (e.g. 1,64,1000): ports against net.Conn, ping-pong of -msg sizes, -rounds rounds of -duration")
+	msgSizes := flag.String("msg", "64,4096", "with -sockets: message sizes in bytes, comma separated")
 	flag.Parse()
 
 	set := map[string]bool{}
@@ -71,6 +73,9 @@ func run() error {
 		}
 	}
 
+	if *sockets != "" {
+		return runSockets(*sockets, *msgSizes, *rounds, *duration)
+	}
 	if *from != "" {
 		rep, err := bench.ReadReport(*from)
 		if err != nil {

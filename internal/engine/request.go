@@ -92,6 +92,9 @@ type Request struct {
 	nowait   bool       // submitted with RWF_NOWAIT, so a worker may finish it; set by fillLocked
 	id       sys.FileID // the file's identity at submit, for workers and streams
 	kind     int        // sys.KindFile, KindStream or KindSocket, by identify
+	pre      bool       // preKind and preID, from the association, may stand for a look (UseAssoc)
+	preKind  int
+	preID    sys.FileID
 	barriers []*barrier // fsyncs waiting for this request
 	long     bool       // may wait for a stream forever: always signals (signal.go)
 
@@ -124,6 +127,7 @@ func (r *Request) Claim() error {
 			r.canceled = false
 			r.AtOnce = false
 			r.Events = 0
+			r.pre = false
 			return nil
 		}
 	}

@@ -46,7 +46,13 @@ func identify(reqs []*Request) {
 			continue
 		}
 		kind := -1
+		if r.pre && (r.preKind != sys.KindFile || !r.nowait) {
+			r.id, kind = r.preID, r.preKind
+		}
 		for _, o := range reqs[:i] {
+			if kind >= 0 {
+				break
+			}
 			if o.Fd == r.Fd && direction(o.Cmd) != noDirection {
 				r.id, kind = o.id, o.kind
 				break
