@@ -230,10 +230,9 @@ type portsEcho struct {
 
 // sockConn is one connection as a ports worker sees it.
 type sockConn struct {
-	fd      int
-	buf     []byte
-	rd, wr  aiocb.AIOCB // the overlapped structures of its read and write
-	pending int         // bytes of the echo being written
+	fd     int
+	buf    []byte
+	rd, wr aiocb.AIOCB // the overlapped structures of its read and write
 }
 
 func newPortsEcho(conns []net.Conn, size int) (*portsEcho, error) {
@@ -272,11 +271,22 @@ func newPortsEcho(conns []net.Conn, size int) (*portsEcho, error) {
 // each packet the next step of that connection's echo.
 func portsWorker(p *port.Port, conns []*sockConn) {
 	inProgress := func(err error) bool { return errors.Is(err, syscall.EINPROGRESS) }
-	// read starts (and, while they complete at once, carries on) the
-	// connection's echo; it returns false when the connection is done.
-	var read func(sc *sockConn) bool
-	write := func(sc *sockConn, n int) bool {
+	// echo carries a connection's echo as far as it goes at once: it
+	// writes back the n bytes just read (none: it reads first), reads the
+	// next message, and so on, until a call must wait (true) or the
+	// connection is done (false).
+	echo := func(sc *sockConn, n int) bool {
 		for {
+			if n == 0 {
+				m, err := p.ReadFile(sc.fd, sc.buf, &sc.rd)
+				switch {
+				case inProgress(err):
+					return true
+				case err != nil || m == 0:
+					return false
+				}
+				n = m
+			}
 			m, err := p.WriteFile(sc.fd, sc.buf[:n], &sc.wr)
 			switch {
 			case inProgress(err):
@@ -284,22 +294,12 @@ func portsWorker(p *port.Port, conns []*sockConn) {
 			case err != nil || m != n:
 				return false
 			}
-			return read(sc)
+			n = 0
 		}
-	}
-	read = func(sc *sockConn) bool {
-		n, err := p.ReadFile(sc.fd, sc.buf, &sc.rd)
-		switch {
-		case inProgress(err):
-			return true
-		case err != nil || n == 0:
-			return false
-		}
-		return write(sc, n)
 	}
 	live := 0
 	for _, sc := range conns {
-		if read(sc) {
+		if echo(sc, 0) {
 			live++
 		}
 	}
@@ -315,9 +315,9 @@ func portsWorker(p *port.Port, conns []*sockConn) {
 			switch {
 			case !ok:
 			case pkt.CB == &sc.rd:
-				ok = pkt.Bytes > 0 && write(sc, pkt.Bytes)
+				ok = pkt.Bytes > 0 && echo(sc, pkt.Bytes)
 			default:
-				ok = read(sc)
+				ok = echo(sc, 0)
 			}
 			if !ok {
 				live--

@@ -61,6 +61,36 @@
 // the error result speaks only of the wait: ErrTimeout, ErrClosed, or a
 // cancelled context's error.
 //
+// # Streams and sockets
+//
+// A file with no position (a pipe, FIFO, socket or tty) takes the same
+// requests as a regular file, with read(2) semantics: a read completes as
+// soon as it has at least one byte, with what one read would return, or
+// with 0 at the end of the stream; a write completes once all its bytes
+// are written, or with its errno (EPIPE, ECONNRESET), and never raises
+// SIGPIPE. Requests of one direction on one stream (dups included) complete
+// in the order they were submitted, each taking the next bytes. Offset is
+// ignored.
+//
+// A pending stream request holds no OS thread and no worker: its transfer
+// is tried at once as a system call that cannot wait (RWF_NOWAIT, or
+// MSG_DONTWAIT|MSG_NOSIGNAL for sockets); when the stream is not ready, the
+// request's slot carries an IOCB_CMD_POLL for it in the port's own kernel
+// context, and the harvest that reaps that POLL retries the transfer. So one
+// harvest loop sees file and socket packets side by side, told apart by
+// their keys, and any number of stream requests may wait at once. A tty,
+// whose two wait queues kernel AIO cannot poll, is polled through an epoll
+// instance watching it. Cancel of a request still waiting is Canceled: it
+// is final when Cancel returns, took no bytes and makes no packet; Close
+// cancels the port's waiting stream requests and polls the same way.
+//
+// OpPoll requests (submit.Poll) wait for a file's readiness: a listening
+// socket's pending connection is a packet like any other, its Bytes the
+// ready mask. ReadFile and WriteFile are AIX's calls for sockets: done at
+// once they return the count and queue no packet; otherwise they return
+// EINPROGRESS and the packet follows. Stats counts a port's requests,
+// packets and wake-ups, without a system call.
+//
 // # Concurrency
 //
 // Windows' NumberOfConcurrentThreads limits the threads a port releases at

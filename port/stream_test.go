@@ -397,11 +397,11 @@ func TestStreamBrokenPeer(t *testing.T) {
 	for _, sp := range socketPairs(t) {
 		sp.peer.Close()
 		p.Associate(sp.fd, 10)
-		if n, err := p.WriteFile(sp.fd, []byte("x"), nil); err == nil {
+		if _, err := p.WriteFile(sp.fd, []byte("x"), nil); err == nil {
 			// The first write after the close may still be accepted; the
 			// next one sees the reset.
 			time.Sleep(20 * time.Millisecond)
-			n, err = p.WriteFile(sp.fd, []byte("x"), nil)
+			n, err := p.WriteFile(sp.fd, []byte("x"), nil)
 			if !errors.Is(err, syscall.EPIPE) && !errors.Is(err, syscall.ECONNRESET) {
 				t.Errorf("%s: WriteFile to a closed peer = %d, %v", sp.name, n, err)
 			}

@@ -83,4 +83,3 @@ func ints(list string) ([]int, error) {
 	}
 	return out, nil
 }
-
