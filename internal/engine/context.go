@@ -122,6 +122,11 @@ type Context struct {
 	dead bool
 
 	stats counters // see stats.go
+
+	armMu         sync.Mutex   // guards deferred
+	deferred      []*Request   // stream requests whose POLL waits for the next Poll or Park (stream.go)
+	spareDeferred []*Request   // the other buffer of deferred, under armMu
+	ndeferred     atomic.Int32 // len(deferred), read without armMu
 }
 
 // ErrLimit wraps EAGAIN from io_setup with the name of the knob to raise.

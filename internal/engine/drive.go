@@ -36,6 +36,7 @@ func (c *Context) TryDrive() bool {
 // signal are in flight, or the context is in kernel-wait mode: then it
 // sleeps in io_getevents (see signal.go and kwait.go).
 func (c *Context) Park(deadline time.Time) error {
+	c.flushArms()
 	if c.kernelWait {
 		return c.parkKernel(deadline)
 	}

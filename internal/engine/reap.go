@@ -34,6 +34,7 @@ func (e *effect) run() {
 // order; notifications, ListIO groups and fsync barriers run after the locks
 // are released. Poll on a closed context reaps nothing.
 func (c *Context) Poll() int {
+	c.flushArms()
 	c.life.RLock()
 	if c.dead || (c.ring != nil && !c.ring.Pending() && c.kn.Load() == 0) {
 		c.life.RUnlock()

@@ -141,6 +141,7 @@ type advancer struct {
 	fins    []*Request // final, res set, to hand to their contexts
 	refused []*Request // refused at their first try (EBADF): Submit fails them
 	atOnce  bool       // an AtOnce request was done at its first try
+	flush   bool       // arm every POLL now, deferred ones included
 }
 
 // advance tries the transfers of work, heads in state sReady, arms POLLs
@@ -326,6 +327,10 @@ func (a *advancer) armAll() {
 		}
 		clear(a.arms[n:])
 		a.arms = a.arms[:n]
+		if !a.flush && deferrable(mine) {
+			c.deferArms(mine)
+			continue
+		}
 		for _, f := range c.armPolls(mine) {
 			if f.res == -int64(syscall.EINVAL) && f.r.epfd == 0 {
 				// fs/aio.c polls only files that wait on a single queue; a
@@ -357,7 +362,9 @@ type armFailure struct {
 // those that could not be armed.
 func (c *Context) armPolls(reqs []*Request) []armFailure {
 	var failed []armFailure
-	iocbs := make([]*abi.IOCB, 0, len(reqs))
+	sb := getScratch()
+	defer putScratch(sb)
+	iocbs := sb.iocbs
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -388,6 +395,7 @@ func (c *Context) armPolls(reqs []*Request) []armFailure {
 		iocbs = append(iocbs, &c.iocbs[i])
 	}
 	c.mu.Unlock()
+	sb.iocbs = iocbs
 	errs := c.submitIocbs(iocbs, reqs)
 	for i, r := range reqs {
 		if e, ok := errs[i]; ok {
@@ -483,6 +491,7 @@ func (c *Context) finishAll(reqs []*Request) {
 // cancelStream cancels r, a stream request of c, and reports whether it
 // did (false: it was already final). With wait it returns once r is final.
 func (c *Context) cancelStream(r *Request, wait bool) bool {
+	c.flushArms() // a deferred POLL is sTrying until armed
 	gen := r.Gen()
 	for {
 		s := r.stream
@@ -533,4 +542,51 @@ func (c *Context) awaitFinal(r *Request, gen uint32) {
 			d = min(2*d, time.Millisecond)
 		}
 	}
+}
+
+// Deferred arming. AIX's ReadFile and WriteFile are called one at a time
+// from a port's harvest loop, and most of those that must wait do so
+// together: a server answering fifty packets arms fifty POLLs. Their POLLs
+// wait in the context until the next Poll or Park of the context (the loop's
+// next GetQueuedCompletionStatus), and go to the kernel in one io_submit.
+// A waiter always polls before it parks, Cancel and Close flush first, so
+// a deferred POLL is armed before anybody waits for it.
+
+// deferrable reports whether every one of reqs is an AtOnce request, whose
+// POLL may wait for the context's next Poll.
+func deferrable(reqs []*Request) bool {
+	for _, r := range reqs {
+		if !r.AtOnce {
+			return false
+		}
+	}
+	return true
+}
+
+// deferArms queues the POLLs of reqs, sTrying heads, for flushArms.
+func (c *Context) deferArms(reqs []*Request) {
+	c.armMu.Lock()
+	c.deferred = append(c.deferred, reqs...)
+	c.ndeferred.Store(int32(len(c.deferred)))
+	c.armMu.Unlock()
+}
+
+// flushArms arms the deferred POLLs, in one io_submit.
+func (c *Context) flushArms() {
+	if c.ndeferred.Load() == 0 {
+		return
+	}
+	c.armMu.Lock()
+	list := c.deferred
+	c.deferred, c.spareDeferred = c.spareDeferred[:0], nil
+	c.ndeferred.Store(0)
+	c.armMu.Unlock()
+	a := advancer{arms: list, flush: true}
+	a.run()
+	clear(list)
+	c.armMu.Lock()
+	if c.spareDeferred == nil {
+		c.spareDeferred = list[:0]
+	}
+	c.armMu.Unlock()
 }

@@ -53,8 +53,9 @@ func FuzzSequence(f *testing.F) {
 // period, which would make each input cost tens of milliseconds; the soak
 // makes and closes ports by the hundred) and the O_DIRECT buffer pool.
 type seqFixture struct {
-	path     string
-	fdB, fdD int
+	path         string
+	fdB, fdD     int
+	pipeR, pipeW int
 	ports    []*port.Port
 	pool     []byte
 }
@@ -63,6 +64,15 @@ func newSeqFixture(t testing.TB) *seqFixture {
 	fx := &seqFixture{path: tempPath(t), pool: testutil.Aligned(t, seqSlots*seqSlotSize)}
 	_, fx.fdB = createFile(t, fx.path, nil, 0)
 	_, fx.fdD = openFile(t, fx.path, unix.O_DIRECT)
+	var pfd [2]int
+	if err := unix.Pipe2(pfd[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
+		t.Fatal(err)
+	}
+	fx.pipeR, fx.pipeW = pfd[0], pfd[1]
+	t.Cleanup(func() { unix.Close(pfd[0]); unix.Close(pfd[1]) })
+	if _, err := unix.FcntlInt(uintptr(fx.pipeW), unix.F_SETPIPE_SZ, 4096); err != nil {
+		t.Fatal(err)
+	}
 	for i := range seqPorts {
 		opts := []port.Option{port.WithDepth(4)}
 		if i == 1 {
@@ -71,6 +81,8 @@ func newSeqFixture(t testing.TB) *seqFixture {
 		p := newPort(t, opts...)
 		associate(t, p, fx.fdB, uintptr(10*i))
 		associate(t, p, fx.fdD, uintptr(10*i+1))
+		associate(t, p, fx.pipeR, uintptr(10*i+2))
+		associate(t, p, fx.pipeW, uintptr(10*i+3))
 		fx.ports = append(fx.ports, p)
 	}
 	return fx
@@ -94,6 +106,7 @@ type seqReq struct {
 	eof    bool           // it reaches past the model's end of file
 	prior  []*aiocb.AIOCB // an fsync's earlier requests on its fd
 	slot   int            // the pool slot of an O_DIRECT buffer, or -1
+	stream bool           // a read or write of the pipe
 }
 
 type seq struct {
@@ -110,10 +123,16 @@ type seq struct {
 	gen       uint64
 	resync    bool  // a write was cancelled: reload the model from the file
 	committed int64 // the file's length as completed writes left it
+
+	pipeR, pipeW       int // the pipe's ends (fuzz_stream_test.go)
+	pipeGen            uint64
+	produced, consumed []*pipeEnd
+	pipeReq            map[*aiocb.AIOCB]*pipeEnd
 }
 
 func newSeq(t *testing.T, fx *seqFixture) *seq {
 	s := &seq{t: t, fdB: fx.fdB, fdD: fx.fdD, ports: fx.ports, pool: fx.pool,
+		pipeR: fx.pipeR, pipeW: fx.pipeW, pipeReq: map[*aiocb.AIOCB]*pipeEnd{},
 		flight: map[*aiocb.AIOCB]*seqReq{}, posted: make([]int, seqPorts), fdsStart: testutil.FdTable()}
 	s.model = testutil.Pattern(50, seqInitial)
 	s.committed = seqInitial
@@ -126,6 +145,8 @@ func newSeq(t *testing.T, fx *seqFixture) *seq {
 	for i := range seqSlots {
 		s.free = append(s.free, i)
 	}
+	s.drainPipe() // what an input that failed left
+	s.consumed = nil
 	return s
 }
 
@@ -137,7 +158,7 @@ func (s *seq) close() {
 	if s.t.Failed() {
 		return
 	}
-	keep := []int{s.fdB, s.fdD}
+	keep := []int{s.fdB, s.fdD, s.pipeR, s.pipeW}
 	for _, p := range s.ports {
 		keep = append(keep, p.Fd())
 	}
@@ -284,6 +305,10 @@ func (s *seq) reload() {
 func (s *seq) step(op []byte) {
 	s.reload()
 	s.ops++
+	if op[0] >= streamOp {
+		s.streamStep(op)
+		return
+	}
 	kind, target, a, b, c := op[0]%8, op[1], op[2], op[3], op[4]
 	switch kind {
 	case 0, 1, 2, 3:
@@ -426,7 +451,7 @@ func (s *seq) harvestPort(pi int, timeout time.Duration) {
 		if !ok || r.port != pi {
 			s.t.Fatalf("port %d: packet for a request not in flight there (%s)", pi, fmtCB(pkt.CB))
 		}
-		if want := uintptr(10*pi) + map[bool]uintptr{false: 0, true: 1}[pkt.CB.Fildes == s.fdD]; pkt.Key != want {
+		if want := uintptr(10*pi) + map[int]uintptr{s.fdB: 0, s.fdD: 1, s.pipeR: 2, s.pipeW: 3}[pkt.CB.Fildes]; pkt.Key != want {
 			s.t.Fatalf("port %d: key %d, want %d", pi, pkt.Key, want)
 		}
 		n, rerr := submit.Return(pkt.CB)
@@ -458,6 +483,10 @@ func (s *seq) defaultDone(cb *aiocb.AIOCB, n int, err error) {
 // done checks a final request against the model and retires it.
 func (s *seq) done(r *seqReq, n int, err error) {
 	delete(s.flight, r.cb)
+	if r.stream {
+		s.streamDone(r, n, err)
+		return
+	}
 	defer func() {
 		if r.slot >= 0 {
 			s.free = append(s.free, r.slot)
@@ -519,6 +548,7 @@ func (s *seq) drainAll() {
 		if len(busy) == 0 {
 			return
 		}
+		s.unblockPipe()
 		if time.Now().After(end) {
 			s.t.Fatalf("%d requests and %v posted packets still pending after %v", len(s.flight), s.posted, deadline)
 		}
@@ -548,6 +578,7 @@ func (s *seq) drainAll() {
 // verify compares the file with the model and checks no stray packet.
 func (s *seq) verify() {
 	s.reload()
+	s.verifyPipe()
 	if n := engine.StaleEvents(); n > 0 {
 		s.t.Fatalf("the engine dropped %d events for slots freed or reused: a request finished twice", n)
 	}
