@@ -54,6 +54,7 @@ type job struct {
 // result is one goroutine's harvest.
 type result struct {
 	packets, bytes int
+	perWake        float64 // ports: packets per wait that returned some (Port.Stats)
 	err            error
 }
 
@@ -82,10 +83,10 @@ func run(g, n, qd, bs int, size int64, dir string) error {
 	}
 
 	tw := tabwriter.NewWriter(os.Stdout, 0, 8, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "goroutine\tports packets\tports MiB\tglobal packets\tglobal MiB\t")
+	fmt.Fprintln(tw, "goroutine\tports packets\tports MiB\tports packets/wake-up\tglobal packets\tglobal MiB\t")
 	for i := range g {
-		fmt.Fprintf(tw, "%d\t%d\t%.1f\t%d\t%.1f\t\n", i, portsRes[i].packets, mib(portsRes[i].bytes),
-			globalRes[i].packets, mib(globalRes[i].bytes))
+		fmt.Fprintf(tw, "%d\t%d\t%.1f\t%.1f\t%d\t%.1f\t\n", i, portsRes[i].packets, mib(portsRes[i].bytes),
+			portsRes[i].perWake, globalRes[i].packets, mib(globalRes[i].bytes))
 	}
 	tw.Flush()
 	total := float64(g * n)
@@ -214,6 +215,9 @@ func portsWorker(j job, id int) result {
 			r.bytes += pkt.Bytes
 			batch = append(batch, pkt.CB)
 		}
+	}
+	if st := p.Stats(); st.Wakeups > 0 {
+		r.perWake = float64(st.Dequeued) / float64(st.Wakeups)
 	}
 	return r
 }

@@ -56,8 +56,8 @@ type seqFixture struct {
 	path         string
 	fdB, fdD     int
 	pipeR, pipeW int
-	ports    []*port.Port
-	pool     []byte
+	ports        []*port.Port
+	pool         []byte
 }
 
 func newSeqFixture(t testing.TB) *seqFixture {
