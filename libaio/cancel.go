@@ -18,7 +18,9 @@ import (
 // it, nor a request already complete: Cancel then returns an error wrapping
 // syscall.EAGAIN (as io_cancel does) and the completion is delivered as
 // usual. What goiocp still holds in user space, an fsync waiting for
-// earlier requests on its file, is really cancelled. A cb not in flight on
+// earlier requests on its file, is really cancelled, and so are a pending
+// poll (PrepPoll) and a read or write of a pipe, socket or tty still
+// waiting for its stream. A cb not in flight on
 // this queue is EINVAL.
 func (q *Queue) Cancel(cb *aiocb.AIOCB) (Event, error) {
 	q.mu.Lock()

@@ -652,3 +652,49 @@ func TestStreamTty(t *testing.T) {
 	}
 	noPacket(t, p, 20*time.Millisecond)
 }
+
+// TestStats: each counter counts what it says, Queued and Waiters say what
+// is there now, and Stats allocates nothing.
+func TestStats(t *testing.T) {
+	p := newPort(t)
+	if st := p.Stats(); st != (port.Stats{}) {
+		t.Fatalf("a new port's Stats %+v", st)
+	}
+	r, w := pipeFds(t)
+	p.Associate(r, 1)
+	for range 3 {
+		p.PostQueuedCompletionStatus(1, 2, nil)
+	}
+	cbs := []*aiocb.AIOCB{cbFor(p, r, 0, make([]byte, 4)), cbFor(p, r, 0, make([]byte, 4))}
+	for _, cb := range cbs {
+		submit.Read(cb)
+	}
+	st := p.Stats()
+	if st.Posted != 3 || st.Queued != 3 || st.Submitted != 2 || st.InFlight != 2 || st.Dequeued != 0 {
+		t.Fatalf("after 3 posts and 2 reads: %+v", st)
+	}
+	pkts := make([]completion.Packet, 8)
+	if n, err := p.GetQueuedCompletionStatusEx(pkts, time.Second); n != 3 || err != nil {
+		t.Fatalf("GQCSEx = %d, %v", n, err)
+	}
+	done := make(chan struct{})
+	go func() { p.GetQueuedCompletionStatus(5 * time.Second); close(done) }()
+	for p.Stats().Waiters != 1 {
+		time.Sleep(time.Millisecond)
+	}
+	unix.Write(w, []byte("ab"))
+	<-done
+	submit.Cancel(r, cbs[1])
+	st = p.Stats()
+	want := port.Stats{Submitted: 2, Completed: 1, Posted: 3, Dequeued: 4, Canceled: 1, Wakeups: 2}
+	if st != want {
+		t.Errorf("Stats %+v, want %+v", st, want)
+	}
+	if a := testing.AllocsPerRun(100, func() { _ = p.Stats() }); a != 0 {
+		t.Errorf("Stats allocates %v times", a)
+	}
+	p.Close()
+	if st := p.Stats(); st.Dequeued != 4 || st.InFlight != 0 {
+		t.Errorf("Stats after Close %+v", st)
+	}
+}

@@ -491,9 +491,9 @@ func (c *Context) finishAll(reqs []*Request) {
 // cancelStream cancels r, a stream request of c, and reports whether it
 // did (false: it was already final). With wait it returns once r is final.
 func (c *Context) cancelStream(r *Request, wait bool) bool {
-	c.flushArms() // a deferred POLL is sTrying until armed
 	gen := r.Gen()
 	for {
+		c.flushArms() // a deferred POLL is sTrying until armed
 		s := r.stream
 		if s == nil {
 			return false
