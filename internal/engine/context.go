@@ -347,9 +347,14 @@ func (c *Context) fillLocked(i int32, r *Request) {
 		switch c.blocking[r.Fd] >> d & 3 {
 		case modeNowait:
 			// Never block in io_submit: what would block comes back as
-			// EAGAIN and goes to a worker (see worker.go).
+			// EAGAIN and goes to a worker (see worker.go). The call goes
+			// through the scheduler all the same: FUSE honours the flag
+			// but still makes a submitter wait for a free background
+			// request (max_background, fs/fuse/dev.c), and a raw call
+			// would hold its P meanwhile, which a stop-the-world then
+			// waits for while the server, if in this process, cannot run.
 			cb.RWFlags = abi.RWF_NOWAIT
-			r.raw, r.nowait = true, true
+			r.raw, r.nowait = false, true
 		case modeMemory:
 			r.raw = true
 		}

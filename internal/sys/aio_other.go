@@ -129,3 +129,27 @@ func StreamWritePlain(fd int, buf []byte, iov [][]byte) int64 { return -int64(sy
 
 // EpollFor returns ENOSYS.
 func EpollFor(fd int, write bool) (int, error) { return -1, errNoSys }
+
+// AlignedBuffer returns n bytes (unaligned off Linux, where nothing uses O_DIRECT).
+func AlignedBuffer(n, align int) []byte { return make([]byte, n) }
+
+// Aligned reports true.
+func Aligned(b []byte, align int) bool { return true }
+
+// PreadNowait returns -ENOSYS.
+func PreadNowait(fd int, buf []byte, off int64) int64 { return -int64(syscall.ENOSYS) }
+
+// PwriteNowait returns -ENOSYS.
+func PwriteNowait(fd int, buf []byte, off int64) int64 { return -int64(syscall.ENOSYS) }
+
+// Pwrite returns -ENOSYS.
+func Pwrite(fd int, buf []byte, off int64) int64 { return -int64(syscall.ENOSYS) }
+
+// StatusFlags returns ENOSYS.
+func StatusFlags(fd int) (int, error) { return 0, errNoSys }
+
+// O_DIRECT is a placeholder off Linux.
+const O_DIRECT = 0x4000
+
+// OnFUSE reports false.
+func OnFUSE(fd int) bool { return false }

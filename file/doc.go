@@ -1,0 +1,53 @@
+// Package file is an io.ReaderAt and io.WriterAt over goiocp's completion
+// ports, for code written against *os.File: switching
+//
+//	f, err := os.OpenFile(name, os.O_RDWR, 0)
+//
+// to
+//
+//	f, err := file.Open(name, os.O_RDWR, 0)
+//
+// keeps every ReadAt and WriteAt call as it is, while a goroutine blocked in
+// one parks in the Go runtime's poller, as on a socket, instead of holding
+// an OS thread in pread(2): ten thousand goroutines reading a slow disk hold
+// a handful of threads, where os.File needs ten thousand and crosses the
+// runtime's limit.
+//
+// # How a call runs
+//
+// A read of a file whose data may be in memory (a buffered file, or any
+// file of tmpfs) is first tried as preadv2 with RWF_NOWAIT in the calling
+// goroutine: a page-cache hit costs what os.File's pread costs, and never
+// waits for a device. Otherwise (O_DIRECT on a disk, a page not cached) the
+// call becomes a kernel AIO request on one of a few ports shared by every
+// File of the process (one per P, at most 8; see pool.go), and the caller
+// parks until the port's harvester, a goroutine parked on the port's
+// eventfd, hands it the packet. Concurrent callers of one port are combined:
+// whoever finds the port idle submits everything queued in one ListIO, so
+// many calls cost one io_submit. A port never holds more requests than its
+// depth; calls beyond it wait, parked, for room. Buffered reads and writes
+// the kernel would block on go to the engine's bounded workers.
+//
+// Writes follow the same path: RWF_NOWAIT in the caller where the file
+// system honours it, else a port request. A buffered write to a file system
+// that cannot write without waiting (ext4's buffered writes) is a pwrite in
+// the caller, at most 2×GOMAXPROCS at once: dirty-page throttling may stop
+// such a write, and a bounded number of threads then wait for it.
+//
+// # Contracts
+//
+// ReadAt and WriteAt keep the io.ReaderAt and io.WriterAt contracts: a short
+// kernel result is continued until len(b) bytes are done, end of file or an
+// error; ReadAt returns io.EOF when it stops at end of file; errors are
+// *os.PathError (errors.Is with the errno works). On an O_DIRECT file a
+// misaligned buffer, offset or length fails with EINVAL, as the kernel
+// does; AlignedBuffer gives an aligned buffer. The ...Context forms return
+// ctx.Err() once ctx is done, with the bytes already transferred; the
+// buffer is not touched after they return (the request is cancelled or
+// waited for). Sync and Datasync are ordered after every WriteAt that
+// returned before they were called. Close waits for the File's calls in
+// flight, then closes the file; every method then fails with an error
+// wrapping os.ErrClosed.
+//
+// A File is safe for concurrent use by any number of goroutines.
+package file

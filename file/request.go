@@ -1,0 +1,99 @@
+package file
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"syscall"
+
+	"github.com/goiocp/goiocp/aiocb"
+	"github.com/goiocp/goiocp/submit"
+)
+
+// Request states, request.state, under its port's mutex.
+const (
+	stPending   = iota // queued on its port, not yet submitted
+	stSubmitted        // in the kernel (or the engine)
+	stDone             // final; res and err are set and ch has its token
+)
+
+// request is one port request of a call. Its AIOCB's Sigevent.Value points
+// back at it, as aio(7)'s example keeps its struct ioRequest in
+// sigev_value: the harvester finds the request from the packet's AIOCB.
+type request struct {
+	cb        aiocb.AIOCB
+	ch        chan struct{} // a token once final
+	sp        *sharedPort
+	state     int
+	abandoned bool // its packet, if any, is to be dropped: not reused
+	res       int
+	err       error
+}
+
+var requests = sync.Pool{New: func() any {
+	r := &request{ch: make(chan struct{}, 1)}
+	r.cb.Sigevent.Value = r
+	return r
+}}
+
+func getRequest() *request { return requests.Get().(*request) }
+
+// put recycles r once it is final and its token taken.
+func (r *request) put() {
+	if r.abandoned {
+		return // a packet for it may still come
+	}
+	r.cb.Buf, r.sp, r.err = nil, nil, nil
+	requests.Put(r)
+}
+
+// run submits r on a port of pl and waits until it is final or ctx is
+// done, and returns its byte count and error. On ctx done it cancels r
+// when it can and otherwise waits for it, so r's buffer is never touched
+// after run returns; it then returns ctx's error.
+func (r *request) run(ctx context.Context, pl *pool) (int, error) {
+	pl.pick().enqueue(r)
+	select {
+	case <-r.ch:
+		return r.res, r.err
+	case <-ctx.Done():
+	}
+	sp := r.sp
+	sp.mu.Lock()
+	switch r.state {
+	case stPending:
+		for i, o := range sp.pending {
+			if o == r {
+				copy(sp.pending[i:], sp.pending[i+1:])
+				sp.pending[len(sp.pending)-1] = nil
+				sp.pending = sp.pending[:len(sp.pending)-1]
+				break
+			}
+		}
+		r.state = stDone
+		sp.mu.Unlock()
+		return 0, ctx.Err()
+	case stSubmitted:
+		sp.mu.Unlock()
+		if res, _ := submit.Cancel(r.cb.Fildes, &r.cb); res == submit.Canceled {
+			// Final with ECANCELED and no packet: the harvester will not
+			// see it, so count it out here, unless it raced to a packet.
+			sp.mu.Lock()
+			if r.state != stDone {
+				sp.inflight--
+				r.state = stDone
+				submit.Return(&r.cb)
+				sp.mu.Unlock()
+				return 0, ctx.Err()
+			}
+			sp.mu.Unlock()
+		}
+	default:
+		sp.mu.Unlock()
+	}
+	<-r.ch // the kernel has it: wait, so the buffer is ours again
+	if r.err != nil && errors.Is(r.err, syscall.ECANCELED) {
+		return 0, ctx.Err()
+	}
+	return r.res, ctx.Err()
+}
