@@ -25,23 +25,35 @@ type File struct {
 	append bool // opened O_APPEND: WriteAt is refused, as os.File refuses it
 	plainW bool // buffered writes the kernel would do inside io_submit: a bounded pwrite instead
 
-	// Fast paths, turned off for good by the first EOPNOTSUPP: the file
-	// system cannot do the transfer without waiting, or cannot say.
-	readNowait  atomic.Bool
-	writeNowait atomic.Bool
+	memory bool // in memory (tmpfs): plain pread and pwrite in the caller
 
-	// Close protocol: ops counts calls in flight; closing, set by Close
-	// under mu, refuses new ones; Close waits on idle for the last.
-	mu      sync.Mutex
-	ops     int
-	closing bool
-	idle    chan struct{}
+	// The page-cache read, turned off for good by the first EOPNOTSUPP:
+	// the file system cannot read without waiting, or cannot say.
+	readNowait atomic.Bool
+
+	// Close protocol: state counts the calls in flight, and its closing
+	// bit, set by Close, refuses new ones; the last call out after it
+	// closes idle, which Close waits on.
+	state    atomic.Int64
+	idle     chan struct{}
+	idleOnce sync.Once
 }
 
-// writers bounds the plain pwrite calls of files whose buffered writes the
-// kernel cannot do without waiting: each holds a thread while dirty-page
-// throttling may stop it.
-var writers = make(chan struct{}, 2*runtime.GOMAXPROCS(0))
+// closing is the bit of File.state that Close sets.
+const closing = 1 << 62
+
+// Calls that hold a thread in the kernel are bounded: writers the plain
+// pwrites of buffered files (dirty-page throttling may stop one), readers
+// the plain preads of buffered pages not cached. A read finding readers
+// full goes to the ports instead (whose own workers are bounded too); a
+// write waits, parked, for a place.
+var (
+	writers = make(chan struct{}, threadBound)
+	readers = make(chan struct{}, threadBound)
+)
+
+// threadBound is how many calls of each kind may hold a thread at once.
+var threadBound = max(8, 2*runtime.GOMAXPROCS(0))
 
 // AlignedBuffer returns n bytes aligned for O_DIRECT (4096).
 func AlignedBuffer(n int) []byte { return sys.AlignedBuffer(n, 4096) }
@@ -80,17 +92,17 @@ func New(f *os.File) (*File, error) {
 	if err != nil {
 		return nil, &os.PathError{Op: "new", Path: f.Name(), Err: err}
 	}
-	nf := &File{f: f, fd: fd, name: f.Name(), pl: pl, direct: flags&sys.O_DIRECT != 0, append: flags&os.O_APPEND != 0}
-	// Reads of a buffered file, or of any file in memory, first try what is
-	// there at once; so do writes.
-	// there at once; so do writes. A FUSE file's server answers every
-	// request itself: its requests go to the ports, where kernel AIO hands
-	// them to the server asynchronously.
+	nf := &File{f: f, fd: fd, name: f.Name(), pl: pl, direct: flags&sys.O_DIRECT != 0, append: flags&os.O_APPEND != 0,
+		idle: make(chan struct{})}
+	// How calls run (see the package doc): a file in memory (tmpfs) is read
+	// and written in the caller, since it never waits for a device; a FUSE
+	// file's requests all go to the ports, where kernel AIO hands them to
+	// its server asynchronously; a buffered file's reads first try the page
+	// cache, its writes are bounded pwrites (the kernel would do them
+	// inside io_submit anyway, ext4 refusing RWF_NOWAIT for them).
 	fuse := sys.OnFUSE(fd)
-	nf.readNowait.Store((!nf.direct || sys.InMemory(fd)) && !fuse)
-	nf.writeNowait.Store(nf.readNowait.Load())
-	// A buffered file's writes run inside io_submit on most file systems
-	// (ext4 cannot do them with RWF_NOWAIT).
+	nf.memory = !fuse && sys.InMemory(fd)
+	nf.readNowait.Store(!nf.direct && !fuse && !nf.memory)
 	nf.plainW = !nf.direct && !fuse
 	return nf, nil
 }
@@ -114,20 +126,12 @@ func (f *File) Stat() (os.FileInfo, error) {
 // made after Close began fail with an error wrapping os.ErrClosed, and so
 // does a second Close.
 func (f *File) Close() error {
-	f.mu.Lock()
-	if f.closing {
-		f.mu.Unlock()
+	old := f.state.Or(closing)
+	if old&closing != 0 {
 		return f.closedErr("close")
 	}
-	f.closing = true
-	var idle chan struct{}
-	if f.ops > 0 {
-		idle = make(chan struct{})
-		f.idle = idle
-	}
-	f.mu.Unlock()
-	if idle != nil {
-		<-idle
+	if old != 0 {
+		<-f.idle
 	}
 	release()
 	return f.f.Close()
@@ -135,23 +139,18 @@ func (f *File) Close() error {
 
 // begin counts a call in, or fails once Close has begun.
 func (f *File) begin(op string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.closing {
+	if f.state.Add(1)&closing != 0 {
+		f.end()
 		return f.closedErr(op)
 	}
-	f.ops++
 	return nil
 }
 
-// end counts a call out and wakes a Close waiting for the last.
+// end counts a call out; the last one out after Close began wakes it.
 func (f *File) end() {
-	f.mu.Lock()
-	if f.ops--; f.ops == 0 && f.idle != nil {
-		close(f.idle)
-		f.idle = nil
+	if f.state.Add(-1) == closing {
+		f.idleOnce.Do(func() { close(f.idle) })
 	}
-	f.mu.Unlock()
 }
 
 func (f *File) closedErr(op string) error {
@@ -231,47 +230,57 @@ func (f *File) WriteAtContext(ctx context.Context, b []byte, off int64) (int, er
 	return done, nil
 }
 
-// readOnce performs one read: what the page cache has at once, or one port
-// request.
+// readOnce performs one read: in the caller for a file in memory, what the
+// page cache has at once for a buffered one, else one port request.
 func (f *File) readOnce(ctx context.Context, b []byte, off int64) (int, error) {
+	if f.memory {
+		return result(sys.Pread(f.fd, b, off))
+	}
 	if f.readNowait.Load() {
-		switch res := sys.PreadNowait(f.fd, b, off); {
-		case res >= 0:
-			return int(res), nil
-		case res == -int64(syscall.EOPNOTSUPP):
-			f.readNowait.Store(false)
-		case res != -int64(syscall.EAGAIN):
-			return 0, syscall.Errno(-res)
+		// A buffered read: at most readers at once try the page cache in
+		// the caller, and do a plain pread for what is not cached, as
+		// os.File does; even with RWF_NOWAIT a read that starts readahead
+		// may wait in the block layer for a free request. The others go
+		// to the ports.
+		select {
+		case readers <- struct{}{}:
+			res := sys.PreadNowait(f.fd, b, off)
+			switch {
+			case res == -int64(syscall.EAGAIN):
+				res = sys.Pread(f.fd, b, off)
+			case res == -int64(syscall.EOPNOTSUPP):
+				f.readNowait.Store(false)
+				res = sys.Pread(f.fd, b, off)
+			}
+			<-readers
+			return result(res)
+		default:
 		}
 	}
 	return f.request(ctx, aiocb.OpRead, b, off)
 }
 
-// writeOnce performs one write: at once where the file system can, as a
-// bounded plain pwrite where it cannot say, else one port request.
+// writeOnce performs one write: in the caller for a file in memory, as a
+// bounded pwrite for a buffered one, else one port request.
 func (f *File) writeOnce(ctx context.Context, b []byte, off int64) (int, error) {
-	if f.writeNowait.Load() {
-		switch res := sys.PwriteNowait(f.fd, b, off); {
-		case res >= 0:
-			return int(res), nil
-		case res == -int64(syscall.EOPNOTSUPP):
-			f.writeNowait.Store(false)
-		case res != -int64(syscall.EAGAIN):
-			return 0, syscall.Errno(-res)
-		}
+	if f.memory {
+		return result(sys.Pwrite(f.fd, b, off))
 	}
 	if f.plainW {
-		// The kernel would do a buffered write inside io_submit anyway;
-		// do it here, with the number of such threads bounded.
 		writers <- struct{}{}
 		res := sys.Pwrite(f.fd, b, off)
 		<-writers
-		if res < 0 {
-			return 0, syscall.Errno(-res)
-		}
-		return int(res), nil
+		return result(res)
 	}
 	return f.request(ctx, aiocb.OpWrite, b, off)
+}
+
+// result turns a byte count or negated errno into Go's pair.
+func result(res int64) (int, error) {
+	if res < 0 {
+		return 0, syscall.Errno(-res)
+	}
+	return int(res), nil
 }
 
 // request runs one port request of op on b at off.

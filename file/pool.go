@@ -5,7 +5,9 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/goiocp/goiocp/aiocb"
 	"github.com/goiocp/goiocp/completion"
@@ -78,18 +80,16 @@ func newPool() (*pool, error) {
 			pl.close()
 			return nil, err
 		}
-		sp := &sharedPort{p: p, done: make(chan struct{})}
-		pl.ports = append(pl.ports, sp)
-		go sp.harvest()
+		pl.ports = append(pl.ports, &sharedPort{p: p, turn: make(chan struct{}, 1)})
 	}
 	return pl, nil
 }
 
-// close closes the ports; their harvesters return.
+// close closes the ports. No call waits on them: the last File's Close
+// waited for its calls.
 func (pl *pool) close() {
 	for _, sp := range pl.ports {
 		sp.p.Close()
-		<-sp.done
 	}
 }
 
@@ -101,17 +101,23 @@ func (pl *pool) pick() *sharedPort {
 	return pl.ports[rand.N(len(pl.ports))]
 }
 
-// sharedPort is one port of the pool: its queue of calls waiting to be
-// submitted, and its harvester.
+// sharedPort is one port of the pool and its queue of calls waiting to be
+// submitted. There is no harvester goroutine: a caller waiting for its
+// request drives the port (see await), harvesting for everyone until its
+// own request is final, then passes the role to another waiting caller.
 type sharedPort struct {
-	p    *port.Port
-	done chan struct{} // closed when the harvester returns
+	p *port.Port
 
 	mu         sync.Mutex // guards the fields below
 	pending    []*request // waiting for room or for the submitter, in order
 	inflight   int        // requests submitted and not yet harvested
 	submitting bool       // a goroutine is submitting pending
 	batch      []*aiocb.AIOCB
+
+	drive   sync.Mutex    // held by the caller harvesting the port
+	waiting atomic.Int32  // callers waiting without driving
+	turn    chan struct{} // capacity 1: the driver left, a waiting caller may drive
+	pkts    []completion.Packet
 }
 
 // enqueue queues r and submits what is pending unless another goroutine is
@@ -179,29 +185,94 @@ func (sp *sharedPort) refusedLocked(reqs []*request, err error) {
 	}
 }
 
-// harvest is the port's harvester: it takes the packets of the port's
-// requests and wakes their callers, and submits what waited for room.
-func (sp *sharedPort) harvest() {
-	defer close(sp.done)
-	pkts := make([]completion.Packet, 64)
+// await waits until r is final (true: its token is taken) or done is
+// closed (false). While nobody drives the port it drives it itself; else
+// it waits for its token or for its turn.
+func (sp *sharedPort) await(r *request, done <-chan struct{}) bool {
 	for {
-		n, err := sp.p.GetQueuedCompletionStatusEx(pkts, port.Infinite)
-		if err != nil {
-			return // the port closed: the pool's last File is gone
+		select {
+		case <-r.ch:
+			return true
+		default:
 		}
-		sp.mu.Lock()
-		for i := range pkts[:n] {
-			pkt := pkts[i]
-			pkts[i] = completion.Packet{}
-			r, _ := pkt.CB.Sigevent.Value.(*request)
-			sp.inflight--
-			if r == nil || r.abandoned {
+		if sp.drive.TryLock() {
+			ok := sp.harvest(r, done)
+			sp.leave()
+			return ok
+		}
+		sp.waiting.Add(1)
+		// The driver may have left between the TryLock and the count: it
+		// then saw no waiter, so look again.
+		if sp.drive.TryLock() {
+			sp.waiting.Add(-1)
+			ok := sp.harvest(r, done)
+			sp.leave()
+			return ok
+		}
+		select {
+		case <-r.ch:
+			sp.waiting.Add(-1)
+			return true
+		case <-sp.turn:
+			sp.waiting.Add(-1)
+		case <-done:
+			sp.waiting.Add(-1)
+			return false
+		}
+	}
+}
+
+// leave gives the driver role up and wakes a waiting caller to take it.
+func (sp *sharedPort) leave() {
+	sp.drive.Unlock()
+	if sp.waiting.Load() > 0 {
+		select {
+		case sp.turn <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// harvest drives the port: it takes packets and wakes their callers, and
+// submits what waited for room, until r is final (true, its token taken)
+// or done is closed (false). The caller holds sp.drive.
+func (sp *sharedPort) harvest(r *request, done <-chan struct{}) bool {
+	if sp.pkts == nil {
+		sp.pkts = make([]completion.Packet, 64)
+	}
+	timeout := port.Infinite
+	if done != nil {
+		timeout = 10 * time.Millisecond // look at done between waits
+	}
+	for {
+		select {
+		case <-r.ch:
+			return true
+		case <-done:
+			return false
+		default:
+		}
+		n, err := sp.p.GetQueuedCompletionStatusEx(sp.pkts, timeout)
+		if err != nil {
+			if errors.Is(err, port.ErrTimeout) {
 				continue
 			}
-			submit.Return(&r.cb)
-			r.res, r.err = pkt.Bytes, pkt.Err
-			r.state = stDone
-			r.ch <- struct{}{}
+			// The port closed under a caller: the pool outlived its Files.
+			panic("file: shared port closed while a call waits: " + err.Error())
+		}
+		sp.mu.Lock()
+		for i := range sp.pkts[:n] {
+			pkt := sp.pkts[i]
+			sp.pkts[i] = completion.Packet{}
+			o, _ := pkt.CB.Sigevent.Value.(*request)
+			sp.inflight--
+			if o == nil || o.abandoned {
+				continue
+			}
+			submit.Return(&o.cb)
+			o.res, o.err = pkt.Bytes, pkt.Err
+			o.state = stDone
+			o.ch <- struct{}{}
 		}
 		if len(sp.pending) > 0 {
 			sp.flushLocked()

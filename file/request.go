@@ -52,13 +52,11 @@ func (r *request) put() {
 // when it can and otherwise waits for it, so r's buffer is never touched
 // after run returns; it then returns ctx's error.
 func (r *request) run(ctx context.Context, pl *pool) (int, error) {
-	pl.pick().enqueue(r)
-	select {
-	case <-r.ch:
+	sp := pl.pick()
+	sp.enqueue(r)
+	if sp.await(r, ctx.Done()) {
 		return r.res, r.err
-	case <-ctx.Done():
 	}
-	sp := r.sp
 	sp.mu.Lock()
 	switch r.state {
 	case stPending:
@@ -91,7 +89,7 @@ func (r *request) run(ctx context.Context, pl *pool) (int, error) {
 	default:
 		sp.mu.Unlock()
 	}
-	<-r.ch // the kernel has it: wait, so the buffer is ours again
+	sp.await(r, nil) // the kernel has it: wait, so the buffer is ours again
 	if r.err != nil && errors.Is(r.err, syscall.ECANCELED) {
 		return 0, ctx.Err()
 	}

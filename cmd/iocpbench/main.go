@@ -48,6 +48,8 @@ func run() error {
 	flag.BoolVar(quick, "demo", false, "same as -quick")
 	sockets := flag.String("sockets", "", "run the socket benchmark instead, over these connection counts (e.g. 1,64,1000): ports against net.Conn, ping-pong of -msg sizes, -rounds rounds of -duration")
 	msgSizes := flag.String("msg", "64,4096", "with -sockets: message sizes in bytes, comma separated")
+	fileCell := flag.String("file-one", "", "internal: run one cell of -files, given as JSON, and print its result as JSON")
+	files := flag.String("files", "", "run the file benchmark instead, over these goroutine counts (e.g. 1,64,2000,10000): package file against os.File, 4 KiB random reads and writes on -disk and -tmpfs, -direct, -rounds rounds of -duration, files of -size MiB")
 	flag.Parse()
 
 	set := map[string]bool{}
@@ -75,6 +77,20 @@ func run() error {
 
 	if *sockets != "" {
 		return runSockets(*sockets, *msgSizes, *rounds, *duration)
+	}
+	if *fileCell != "" {
+		return fileOne(*fileCell)
+	}
+	if *files != "" {
+		gs, err := ints(*files)
+		if err != nil {
+			return err
+		}
+		directs := map[string][]bool{"on": {true}, "off": {false}, "both": {true, false}}[*direct]
+		if directs == nil {
+			return fmt.Errorf("-direct %q: want on, off or both", *direct)
+		}
+		return runFiles(gs, map[string]string{"disk": *disk, "tmpfs": *tmpfs}, directs, *rounds, *duration, *sizeMiB)
 	}
 	if *from != "" {
 		rep, err := bench.ReadReport(*from)

@@ -153,3 +153,6 @@ const O_DIRECT = 0x4000
 
 // OnFUSE reports false.
 func OnFUSE(fd int) bool { return false }
+
+// Pread returns -ENOSYS.
+func Pread(fd int, buf []byte, off int64) int64 { return -int64(syscall.ENOSYS) }

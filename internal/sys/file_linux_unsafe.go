@@ -97,3 +97,18 @@ func OnFUSE(fd int) bool {
 	}
 	return st.Type == unix.FUSE_SUPER_MAGIC
 }
+
+// Pread is pread(2) through the scheduler: the byte count or a negated
+// errno.
+func Pread(fd int, buf []byte, off int64) int64 {
+	for {
+		n, err := unix.Pread(fd, buf, off)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return -int64(err.(syscall.Errno))
+		}
+		return int64(n)
+	}
+}
