@@ -3,12 +3,12 @@ package port
 import (
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"syscall"
 
 	"github.com/goiocp/goiocp/aiocb"
 	"github.com/goiocp/goiocp/completion"
 	"github.com/goiocp/goiocp/internal/engine"
+	"go.uber.org/atomic"
 )
 
 // Port is an I/O completion port. All its methods are safe for concurrent
@@ -24,7 +24,7 @@ type Port struct {
 	driver  *waiter   // the waiter parked on the eventfd, if it is one of ours
 	pool    []*waiter // idle waiters, reused
 
-	posted, dequeued, wakeups atomic.Uint64 // see Stats
+	posted, dequeued, wakeups atomic.Uint64 // see Stats (go.uber.org/atomic: no copying, no zero-value traps)
 }
 
 // New creates a port with its own kernel AIO context and eventfd, not
@@ -226,7 +226,7 @@ func (p *Port) PostQueuedCompletionStatus(bytes int, key uintptr, cb *aiocb.AIOC
 		return ErrClosed
 	}
 	p.handLocked(item{pkt: completion.Packet{Key: key, Bytes: bytes, CB: cb}})
-	p.posted.Add(1)
+	p.posted.Inc()
 	kick := p.flushLocked()
 	p.mu.Unlock()
 	if kick {

@@ -41,6 +41,6 @@ func (p *Port) Stats() Stats {
 func (p *Port) dequeuedN(n int) {
 	if n > 0 {
 		p.dequeued.Add(uint64(n))
-		p.wakeups.Add(1)
+		p.wakeups.Inc()
 	}
 }

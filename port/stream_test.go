@@ -20,6 +20,7 @@ import (
 	"github.com/goiocp/goiocp/completion"
 	"github.com/goiocp/goiocp/port"
 	"github.com/goiocp/goiocp/submit"
+	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
 )
 
@@ -687,8 +688,8 @@ func TestStats(t *testing.T) {
 	submit.Cancel(r, cbs[1])
 	st = p.Stats()
 	want := port.Stats{Submitted: 2, Completed: 1, Posted: 3, Dequeued: 4, Canceled: 1, Wakeups: 2}
-	if st != want {
-		t.Errorf("Stats %+v, want %+v", st, want)
+	if diff := cmp.Diff(want, st); diff != "" {
+		t.Errorf("Stats (-want +got):\n%s", diff)
 	}
 	if a := testing.AllocsPerRun(100, func() { _ = p.Stats() }); a != 0 {
 		t.Errorf("Stats allocates %v times", a)

@@ -1,8 +1,9 @@
 package engine
 
 import (
-	"sync/atomic"
 	"syscall"
+
+	"go.uber.org/atomic"
 )
 
 // Counters are a context's request counters, for Port.Stats. Each only
@@ -21,13 +22,13 @@ type counters struct {
 // countFinal counts r, about to be final with r.res.
 func (c *Context) countFinal(r *Request, packet bool) {
 	if packet {
-		c.stats.completed.Add(1)
+		c.stats.completed.Inc()
 	}
 	if r.res == -int64(syscall.ECANCELED) {
-		c.stats.canceled.Add(1)
+		c.stats.canceled.Inc()
 	}
 	if r.doneAtOnce {
-		c.stats.atOnce.Add(1)
+		c.stats.atOnce.Inc()
 	}
 }
 
