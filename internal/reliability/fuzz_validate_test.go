@@ -193,10 +193,17 @@ func (fx *validateFixture) expected(cb *aiocb.AIOCB, op byte) map[syscall.Errno]
 	default:
 		bad[syscall.EINVAL] = true
 	}
-	if cb.Opcode < aiocb.OpRead || cb.Opcode > aiocb.OpWritev {
+	if cb.Opcode < aiocb.OpRead || cb.Opcode > aiocb.OpPoll {
 		bad[syscall.EINVAL] = true
 	}
 	if op >= 2 && op <= 4 { // fsync reads nothing else
+		return orNil(bad)
+	}
+	if op >= 5 && cb.Opcode == aiocb.OpPoll {
+		// A poll entry reads Events and nothing else of the transfer's.
+		if cb.Events == 0 {
+			bad[syscall.EINVAL] = true
+		}
 		return orNil(bad)
 	}
 	vectored := (op == 0 && cb.Opcode == aiocb.OpReadv) || (op == 1 && cb.Opcode == aiocb.OpWritev) ||
