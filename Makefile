@@ -27,8 +27,9 @@ unit:
 benchonce:
 	$(GO) test -run '^$$' -bench . -benchtime=1x -count=1 $(PKGS)
 
-## demo: a quick comparison (about 25 s) on a temporary file: own ports vs
-## the global waiter (both shapes) vs os.File.ReadAt, G 1,4,16,64
+## demo: a quick comparison (about 45 s) on temporary files on tmpfs and on
+## the disk: own ports vs the global waiter (both shapes) vs os.File.ReadAt,
+## G 1,4,16,64, new OS threads per engine, a verdict line per target
 demo:
 	$(GO) run ./cmd/iocpbench -quick
 

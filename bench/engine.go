@@ -37,6 +37,11 @@ type Sample struct {
 	// Ratio is IOPS over ports' IOPS in the same round; 0 when ports did
 	// not run.
 	Ratio float64 `json:"ratio_to_ports,omitempty"`
+	// NewThreads is how many OS threads the process gained while the run
+	// lasted (the Go runtime keeps every thread it makes, so an engine
+	// that needs threads shows them in its first round); -1 for an engine
+	// outside this process (fio).
+	NewThreads int `json:"new_threads"`
 }
 
 // Engine is an I/O runtime under test. Run performs one job and returns

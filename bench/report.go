@@ -53,7 +53,7 @@ func ReadReport(path string) (*Report, error) {
 }
 
 // tableHeader are the columns of the tables.
-var tableHeader = []string{"workload", "target", "G", "engine", "IOPS median [min–max]", "MB/s", "p50 µs", "p99 µs", "p99.9 µs", "CPU µs/req", "allocs/req", "× ports [min–max]"}
+var tableHeader = []string{"workload", "target", "G", "engine", "IOPS median [min–max]", "MB/s", "p50 µs", "p99 µs", "p99.9 µs", "CPU µs/req", "allocs/req", "× ports [min–max]", "new threads"}
 
 // rows renders every engine result of r as table cells.
 func (r *Report) rows() [][]string {
@@ -81,7 +81,7 @@ func (r *Report) rows() [][]string {
 				fmt.Sprintf("%.1f", e.P99.Median),
 				fmt.Sprintf("%.1f", e.P999.Median),
 				fmt.Sprintf("%.2f", e.CPU.Median),
-				allocs, ratio)
+				allocs, ratio, threadsText(e.Threads))
 			out = append(out, row)
 		}
 	}
@@ -125,6 +125,14 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// threadsText formats EngineResult.Threads.
+func threadsText(n int) string {
+	if n < 0 {
+		return "n/a"
+	}
+	return fmt.Sprint(n)
 }
 
 // si formats n with a k or M suffix.

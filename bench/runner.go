@@ -136,7 +136,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 						if errs[i] != nil {
 							continue
 						}
-						s, err := e.Run(ctx, job)
+						s, err := runCounted(ctx, e, job)
 						if err != nil {
 							errs[i] = err
 							continue
@@ -166,4 +166,37 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}
 	return rep, nil
+}
+
+// runCounted runs e on job and records how many OS threads the process
+// gained meanwhile (sampled every 5 ms, and at the end).
+func runCounted(ctx context.Context, e Engine, job Job) (Sample, error) {
+	start := osThreads()
+	peak := start
+	stop := make(chan struct{})
+	sampled := make(chan int)
+	go func() {
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		p := start
+		for {
+			p = max(p, osThreads())
+			select {
+			case <-t.C:
+			case <-stop:
+				sampled <- p
+				return
+			}
+		}
+	}()
+	s, err := e.Run(ctx, job)
+	close(stop)
+	peak = max(<-sampled, osThreads())
+	switch e.(type) {
+	case Fio, *Fio:
+		s.NewThreads = -1 // fio's threads are its own process's
+	default:
+		s.NewThreads = peak - start
+	}
+	return s, err
 }

@@ -66,6 +66,9 @@ type EngineResult struct {
 	CPU    Range     `json:"cpu_us_per_req"`
 	Allocs Range     `json:"allocs_per_req"` // [-1,-1,-1] when not measured (fio)
 	Ratio  Range     `json:"ratio_to_ports"` // zero when ports did not run
+	// Threads is the most OS threads the process gained in one of the
+	// engine's rounds (Sample.NewThreads); -1 when not measured.
+	Threads int `json:"new_threads"`
 }
 
 // summarise fills r's ranges from its per-round samples; ratio holds the
@@ -90,4 +93,10 @@ func summarise(r *EngineResult, samples []Sample, ratios []float64) {
 	r.CPU = pick(func(s Sample) float64 { return s.CPUPerReq / 1e3 })
 	r.Allocs = pick(func(s Sample) float64 { return s.AllocsPerReq })
 	r.Ratio = RangeOf(ratios)
+	r.Threads = 0
+	for i, s := range samples {
+		if i == 0 || s.NewThreads > r.Threads {
+			r.Threads = s.NewThreads
+		}
+	}
 }
