@@ -50,6 +50,7 @@ const closing = 1 << 62
 var (
 	writers = make(chan struct{}, threadBound)
 	readers = make(chan struct{}, threadBound)
+	lone    = make(chan struct{}, 1) // the one direct call run plainly while the ports are idle
 )
 
 // threadBound is how many calls of each kind may hold a thread at once.
@@ -257,6 +258,19 @@ func (f *File) readOnce(ctx context.Context, b []byte, off int64) (int, error) {
 		default:
 		}
 	}
+	if f.direct && active.Load() == 0 {
+		// Nothing else waits on the device: one call alone gains nothing
+		// from going asynchronous, and os.File's pread is the fast way.
+		// One such call at a time: a second finds lone taken and goes to
+		// the ports, and from then on the calls stay asynchronous.
+		select {
+		case lone <- struct{}{}:
+			res := sys.Pread(f.fd, b, off)
+			<-lone
+			return result(res)
+		default:
+		}
+	}
 	return f.request(ctx, aiocb.OpRead, b, off)
 }
 
@@ -271,6 +285,15 @@ func (f *File) writeOnce(ctx context.Context, b []byte, off int64) (int, error) 
 		res := sys.Pwrite(f.fd, b, off)
 		<-writers
 		return result(res)
+	}
+	if f.direct && active.Load() == 0 {
+		select {
+		case lone <- struct{}{}:
+			res := sys.Pwrite(f.fd, b, off)
+			<-lone
+			return result(res)
+		default:
+		}
 	}
 	return f.request(ctx, aiocb.OpWrite, b, off)
 }

@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/goiocp/goiocp/completion"
 	"github.com/goiocp/goiocp/port"
 	"github.com/goiocp/goiocp/submit"
+	"go.uber.org/atomic"
 )
 
 // The ports every File of the process shares: one per P, at most maxPorts,
@@ -24,6 +24,10 @@ const (
 	maxPorts  = 8
 	portDepth = 256
 )
+
+// active counts the port requests of the process not yet final: with none,
+// a call on a direct file may run as a plain system call (see File.idle).
+var active atomic.Int64
 
 // pool is the set of shared ports, with the count of open Files using it.
 type pool struct {
@@ -127,6 +131,7 @@ func (sp *sharedPort) enqueue(r *request) {
 	r.sp = sp
 	sp.mu.Lock()
 	r.state = stPending
+	active.Inc()
 	sp.pending = append(sp.pending, r)
 	sp.flushLocked()
 }
@@ -181,6 +186,7 @@ func (sp *sharedPort) refusedLocked(reqs []*request, err error) {
 		r.abandoned = true
 		r.res, r.err = 0, st
 		r.state = stDone
+		active.Dec()
 		r.ch <- struct{}{}
 	}
 }
@@ -272,6 +278,7 @@ func (sp *sharedPort) harvest(r *request, done <-chan struct{}) bool {
 			submit.Return(&o.cb)
 			o.res, o.err = pkt.Bytes, pkt.Err
 			o.state = stDone
+			active.Dec()
 			o.ch <- struct{}{}
 		}
 		if len(sp.pending) > 0 {

@@ -69,6 +69,7 @@ func (r *request) run(ctx context.Context, pl *pool) (int, error) {
 			}
 		}
 		r.state = stDone
+		active.Dec()
 		sp.mu.Unlock()
 		return 0, ctx.Err()
 	case stSubmitted:
@@ -80,6 +81,7 @@ func (r *request) run(ctx context.Context, pl *pool) (int, error) {
 			if r.state != stDone {
 				sp.inflight--
 				r.state = stDone
+				active.Dec()
 				submit.Return(&r.cb)
 				sp.mu.Unlock()
 				return 0, ctx.Err()
