@@ -281,7 +281,11 @@ func (f *File) writeOnce(ctx context.Context, b []byte, off int64) (int, error) 
 		return result(sys.Pwrite(f.fd, b, off))
 	}
 	if f.plainW {
-		writers <- struct{}{}
+		select {
+		case writers <- struct{}{}:
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
 		res := sys.Pwrite(f.fd, b, off)
 		<-writers
 		return result(res)

@@ -221,6 +221,14 @@ func (sp *sharedPort) await(r *request, done <-chan struct{}) bool {
 			return true
 		case <-sp.turn:
 			sp.waiting.Add(-1)
+			// The turn is ours even if r is final by now: drive (harvest
+			// returns at once then) so that leave passes it on, or the
+			// next waiter's packets could sit with nobody driving.
+			if sp.drive.TryLock() {
+				ok := sp.harvest(r, done)
+				sp.leave()
+				return ok
+			}
 		case <-done:
 			sp.waiting.Add(-1)
 			return false

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/goiocp/goiocp/aiocb"
 	"github.com/goiocp/goiocp/submit"
@@ -75,10 +76,18 @@ func (r *request) run(ctx context.Context, pl *pool) (int, error) {
 	case stSubmitted:
 		sp.mu.Unlock()
 		if res, _ := submit.Cancel(r.cb.Fildes, &r.cb); res == submit.Canceled {
-			// Final with ECANCELED and no packet: the harvester will not
-			// see it, so count it out here, unless it raced to a packet.
+			// Final with ECANCELED and no packet: nobody harvests it, so
+			// count it out here, unless it raced to a packet. A request
+			// waiting for an engine worker is cancelled but final only
+			// once the worker takes it: wait for that, so that r is not
+			// reused while the engine still has it.
+			for d := time.Microsecond; errors.Is(submit.Error(&r.cb), syscall.EINPROGRESS); d = min(2*d, time.Millisecond) {
+				time.Sleep(d)
+			}
 			sp.mu.Lock()
-			if r.state != stDone {
+			// ECANCELED: no packet comes. Any other final status came
+			// from the I/O itself, and its packet is on its way.
+			if r.state != stDone && errors.Is(submit.Error(&r.cb), syscall.ECANCELED) {
 				sp.inflight--
 				r.state = stDone
 				active.Dec()

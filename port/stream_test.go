@@ -699,3 +699,41 @@ func TestStats(t *testing.T) {
 		t.Errorf("Stats after Close %+v", st)
 	}
 }
+
+// TestReadFileWhileWaiterParked: a ReadFile made while another goroutine
+// is already parked on the port still completes when data comes (its POLL
+// is not left waiting for a harvest that never comes).
+func TestReadFileWhileWaiterParked(t *testing.T) {
+	for _, sp := range socketPairs(t) {
+		t.Run(sp.name, func(t *testing.T) {
+			p := newPort(t)
+			p.Associate(sp.fd, 4)
+			got := make(chan completion.Packet, 1)
+			go func() {
+				pkt, err := p.GetQueuedCompletionStatus(5 * time.Second)
+				if err == nil {
+					got <- pkt
+				}
+				close(got)
+			}()
+			for p.Stats().Waiters != 1 {
+				time.Sleep(time.Millisecond)
+			}
+			time.Sleep(20 * time.Millisecond) // parked as the driver
+			buf := make([]byte, 16)
+			if _, err := p.ReadFile(sp.fd, buf, nil); !errors.Is(err, syscall.EINPROGRESS) {
+				t.Fatalf("ReadFile = %v, want EINPROGRESS", err)
+			}
+			time.Sleep(20 * time.Millisecond)
+			sp.peer.Write([]byte("late"))
+			select {
+			case pkt, ok := <-got:
+				if !ok || pkt.Bytes != 4 || pkt.Key != 4 {
+					t.Fatalf("packet %+v, %v", pkt, ok)
+				}
+			case <-time.After(2 * time.Second):
+				t.Fatal("the parked waiter never got the ReadFile's packet")
+			}
+		})
+	}
+}

@@ -258,7 +258,7 @@ func (c *Context) submit(reqs []*Request) (first syscall.Errno, atOnce bool) {
 			continue
 		}
 		if r.kind != sys.KindFile {
-			if enqueue(r, r.id) {
+			if c.enqueue(r, r.id) {
 				r.firstTry = true
 				sb.heads = append(sb.heads, r)
 			}
@@ -316,7 +316,7 @@ func (c *Context) allocSlots(reqs []*Request) int {
 			r.worker = 0
 			r.long = r.Cmd == abi.IOCB_CMD_POLL
 			r.stream, r.sstate, r.scancel, r.firstTry, r.doneAtOnce = nil, sNone, false, false, false
-			r.socket, r.plain, r.polled, r.sdone, r.epfd = false, false, false, 0, 0
+			r.socket, r.plain, r.polled, r.sdone, r.epfd = false, false, false, 0, -1
 			c.slots[i].req = r
 			c.slots[i].gen++
 			if r.notifies() {

@@ -108,7 +108,7 @@ type Request struct {
 	socket     bool  // written with MSG_NOSIGNAL
 	plain      bool  // the file cannot honour RWF_NOWAIT: poll, then transfer
 	polled     bool  // its POLL fired since its last transfer
-	epfd       int   // > 0: an epoll instance watching Fd, which its POLL waits on instead (ttys)
+	epfd       int   // >= 0: an epoll instance watching Fd, which its POLL waits on instead (ttys); -1 none
 	sdone      int64 // bytes of a write already written
 	pollRes    int64 // the result of its last POLL, as reaped
 }

@@ -84,8 +84,11 @@ func streamDir(cmd uint16) uint8 {
 
 // enqueue puts r, a claimed stream request holding a slot, at the tail of
 // its stream's FIFO and reports whether it is the head, to be tried now.
-func enqueue(r *Request, id sys.FileID) bool {
+func (c *Context) enqueue(r *Request, id sys.FileID) bool {
 	sh := shardOf(id)
+	// Cancel finds stream requests by r.stream under c.mu: set it there.
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if sh.m == nil {
@@ -212,12 +215,11 @@ func (a *advancer) step(r *Request) {
 // completeLocked makes r, the head of its FIFO, final with res once
 // finishAll runs, and queues the next head. The shard lock is held.
 func (a *advancer) completeLocked(r *Request, res int64) {
-	if r.epfd > 0 {
+	if r.epfd >= 0 {
 		_ = sys.CloseFd(r.epfd)
-		r.epfd = 0
+		r.epfd = -1
 	}
 	r.res = res
-	r.canceled = r.scancel
 	r.sstate = sDone
 	a.fins = append(a.fins, r)
 	if next := r.stream.leaveLocked(r); next != nil {
@@ -252,7 +254,16 @@ func (r *Request) transfer() int64 {
 				return -int64(syscall.EAGAIN)
 			}
 			r.polled = false
-			res = sys.StreamWritePlain(r.Fd, buf, iov)
+			// A plain write waits until all it was given is written: give
+			// it no more than a ready tty takes at once (WAKEUP_CHARS).
+			if iov != nil {
+				buf, iov = nil, nil
+				if _, v := rest(nil, r.Iov, r.sdone); len(v) > 0 {
+					buf = v[0]
+				}
+			}
+			buf = buf[:min(len(buf), plainChunk)]
+			res = sys.StreamWritePlain(r.Fd, buf, nil)
 		} else {
 			res = sys.StreamWrite(r.Fd, buf, iov, r.socket)
 			if res == -int64(syscall.EOPNOTSUPP) {
@@ -275,6 +286,10 @@ func (r *Request) transfer() int64 {
 		}
 	}
 }
+
+// plainChunk is the most a plain write (a file without RWF_NOWAIT) is
+// given at once after its POLL said it was writable.
+const plainChunk = 256
 
 // size is the request's byte count.
 func (r *Request) size() int64 {
@@ -332,7 +347,7 @@ func (a *advancer) armAll() {
 			continue
 		}
 		for _, f := range c.armPolls(mine) {
-			if f.res == -int64(syscall.EINVAL) && f.r.epfd == 0 {
+			if f.res == -int64(syscall.EINVAL) && f.r.epfd < 0 {
 				// fs/aio.c polls only files that wait on a single queue; a
 				// tty waits on two. Wait on an epoll instance watching it.
 				if ep, err := sys.EpollFor(f.r.Fd, streamDir(f.r.Cmd) == 1); err == nil {
@@ -380,7 +395,7 @@ func (c *Context) armPolls(reqs []*Request) []armFailure {
 			ev = unix.POLLOUT
 		}
 		fd := r.Fd
-		if r.epfd > 0 {
+		if r.epfd >= 0 {
 			fd, ev = r.epfd, unix.POLLIN
 		}
 		c.slots[i].gen++
@@ -396,20 +411,49 @@ func (c *Context) armPolls(reqs []*Request) []armFailure {
 	}
 	c.mu.Unlock()
 	sb.iocbs = iocbs
-	errs := c.submitIocbs(iocbs, reqs)
+	// sPolling before io_submit: the POLL may complete inside it and be
+	// reaped, retried and finished by another goroutine before io_submit
+	// returns, and the request even be submitted anew. gens tells this
+	// submission from a later one.
+	gens := make([]uint32, len(reqs))
 	for i, r := range reqs {
-		if e, ok := errs[i]; ok {
-			failed = append(failed, armFailure{r, -int64(e)})
-			continue
-		}
 		sh := r.stream.shard
 		sh.mu.Lock()
-		if r.sstate == sTrying {
-			r.sstate = sPolling
+		r.sstate = sPolling
+		gens[i] = r.Gen()
+		sh.mu.Unlock()
+	}
+	errs := c.submitIocbs(iocbs, reqs)
+	for i, r := range reqs {
+		e, refused := errs[i]
+		sh := shardOfReq(r)
+		if sh == nil {
+			continue // finished and resubmitted elsewhere meanwhile
+		}
+		sh.mu.Lock()
+		mine := r.Gen() == gens[i] && r.sstate == sPolling
+		switch {
+		case !mine:
+		case refused:
+			r.sstate = sTrying // no POLL went in: the caller finishes it
+			failed = append(failed, armFailure{r, -int64(e)})
+		case r.scancel:
+			// Cancel came while the POLL was on its way in and its
+			// io_cancel found nothing: cancel it now.
+			_ = sys.IoCancel(c.kctx, &c.iocbs[r.slot])
 		}
 		sh.mu.Unlock()
 	}
 	return failed
+}
+
+// shardOfReq returns the shard of r's stream, or nil when r, final, was
+// claimed anew before it joined a stream again.
+func shardOfReq(r *Request) *streamShard {
+	if s := r.stream; s != nil {
+		return s.shard
+	}
+	return nil
 }
 
 // pollFired takes the reaped POLL events of stream requests (c.ready) and
@@ -423,7 +467,7 @@ func pollFired(ready []*Request) {
 		switch {
 		case r.scancel:
 			a.completeLocked(r, -int64(syscall.ECANCELED))
-		case r.pollRes == -int64(syscall.EINVAL) && r.epfd == 0:
+		case r.pollRes == -int64(syscall.EINVAL) && r.epfd < 0:
 			// fs/aio.c polls only files that wait on a single queue; a
 			// tty waits on two. Wait on an epoll instance watching it.
 			ep, err := sys.EpollFor(r.Fd, streamDir(r.Cmd) == 1)
@@ -473,6 +517,9 @@ func (c *Context) finishAll(reqs []*Request) {
 	c.reapMu.Lock()
 	c.mu.Lock()
 	for _, r := range reqs {
+		// Written under c.mu, where Cancel reads it; the stream state
+		// (sDone) already keeps every other goroutine off r.
+		r.canceled = r.scancel
 		c.freeSlotLocked(r)
 	}
 	c.mu.Unlock()
@@ -522,8 +569,11 @@ func (c *Context) cancelStream(r *Request, wait bool) bool {
 			sh.mu.Unlock()
 		case sPolling:
 			r.scancel = true
-			sh.mu.Unlock()
+			// Under the shard lock: the POLL's request cannot be finished
+			// and its slot reused meanwhile. The lock is a leaf and
+			// io_cancel does not block.
 			_ = sys.IoCancel(c.kctx, &c.iocbs[r.slot])
+			sh.mu.Unlock()
 		}
 		if wait {
 			c.awaitFinal(r, gen)
@@ -569,6 +619,13 @@ func (c *Context) deferArms(reqs []*Request) {
 	c.deferred = append(c.deferred, reqs...)
 	c.ndeferred.Store(int32(len(c.deferred)))
 	c.armMu.Unlock()
+	// A driver already parked (or about to, past its own flush) will not
+	// poll again by itself: make its park return, so it flushes these.
+	if c.drive.TryLock() {
+		c.drive.Unlock() // nobody drives: the next waiter flushes first
+		return
+	}
+	c.Kick()
 }
 
 // flushArms arms the deferred POLLs, in one io_submit.
