@@ -27,7 +27,10 @@ var errInProgress = fmt.Errorf("transfer goes on, its packet follows: %w", sysca
 //
 // A fd that is not open is EBADF; one that is not a socket, or not
 // associated with p, is EINVAL; a port with no room for another request is
-// EAGAIN, with nothing read. Reads on one socket complete in the order they
+// EAGAIN, with nothing read. Whether fd is a socket is what it was when it
+// was associated (no fstat per call): a program that closes a socket and
+// reuses its number for another file must associate the number again, as
+// it must to change its key. Reads on one socket complete in the order they
 // were made, each taking the next bytes; Close cancels one still waiting.
 func (p *Port) ReadFile(fd int, buf []byte, ov *aiocb.AIOCB) (int, error) {
 	return p.transfer("read file", abi.IOCB_CMD_PREAD, fd, buf, ov)

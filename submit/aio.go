@@ -59,8 +59,11 @@ func Fsync(op int, cb *aiocb.AIOCB) error {
 // of cb.Events (or has POLLERR or POLLHUP), and its byte count (Return,
 // the packet's Bytes) is the ready mask, revents. It is one-shot, validated
 // like Read (Events == 0 is EINVAL), and cb.Opcode is ignored. It works on
-// any file that supports poll(2): a listening socket is ready for POLLIN
-// when a connection waits. It holds no thread while it waits; Cancel of a
+// any file whose poll(2) waits on a single queue, which is every socket,
+// pipe and eventfd; a tty waits on two, and kernel AIO fails its POLL with
+// EINVAL (a stream read or write of a tty works: it waits through an epoll
+// instance). A listening socket is ready for POLLIN when a connection
+// waits. It holds no thread while it waits; Cancel of a
 // pending poll is Canceled, and closing its port cancels it.
 func Poll(cb *aiocb.AIOCB) error {
 	return submitOne(cb, aiocb.OpPoll)
