@@ -3,7 +3,9 @@
 package bench
 
 import (
+	"context"
 	"os"
+	"os/exec"
 	"slices"
 	"testing"
 	"time"
@@ -48,5 +50,32 @@ func TestFioArgs(t *testing.T) {
 	}
 	if RandWrite4K.FioRW() != "randwrite" || RandRead4K.FioRW() != "randread" {
 		t.Fatal("fio rw")
+	}
+}
+
+// TestFioRuns runs the fio engine for real once (libaio, 200 ms of 4 KiB
+// random reads on a small file) and reads its report: the command line the
+// suite builds is one this fio accepts, and its JSON parses to a sample.
+func TestFioRuns(t *testing.T) {
+	p, err := exec.LookPath("fio")
+	if err != nil {
+		t.Skip("fio is not installed (apt-get install -y fio; .ci/run installs it)")
+	}
+	dir := "/dev/shm"
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		dir = t.TempDir()
+	}
+	path, err := CreateFile(dir, 8<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(path)
+	job := Job{Workload: RandRead4K, Target: Target{Path: path, Size: 8 << 20}, G: 1, QD: 4, Duration: 200 * time.Millisecond}
+	s, err := Fio{IOEngine: "libaio", Path: p}.Run(context.Background(), job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Requests <= 0 || s.IOPS <= 0 || s.P99 <= 0 {
+		t.Fatalf("fio sample %+v", s)
 	}
 }
