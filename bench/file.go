@@ -85,22 +85,7 @@ func RunFile(cfg FileConfig) (FileResult, error) {
 	var left atomic.Int64
 	left.Store(cfg.Ops)
 	hists := make([]Histogram, cfg.G)
-	var maxThreads atomic.Int64
-	sampleDone := make(chan struct{})
-	go func() {
-		t := time.NewTicker(20 * time.Millisecond)
-		defer t.Stop()
-		for {
-			if n := int64(osThreads()); n > maxThreads.Load() {
-				maxThreads.Store(n)
-			}
-			select {
-			case <-t.C:
-			case <-sampleDone:
-				return
-			}
-		}
-	}()
+	peakThreads := sampleThreads(20 * time.Millisecond)
 	var firstErr atomic.Pointer[error]
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -135,7 +120,7 @@ func RunFile(cfg FileConfig) (FileResult, error) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	close(sampleDone)
+	threads := peakThreads()
 	if p := firstErr.Load(); p != nil {
 		return res, *p
 	}
@@ -149,7 +134,7 @@ func RunFile(cfg FileConfig) (FileResult, error) {
 	res.Calls = all.Count()
 	res.IOPS = float64(res.Calls) / elapsed.Seconds()
 	res.P50, res.P99 = all.Quantile(0.50), all.Quantile(0.99)
-	res.Threads = int(maxThreads.Load())
+	res.Threads = threads
 	return res, nil
 }
 

@@ -169,34 +169,17 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 }
 
 // runCounted runs e on job and records how many OS threads the process
-// gained meanwhile (sampled every 5 ms, and at the end).
+// gained meanwhile.
 func runCounted(ctx context.Context, e Engine, job Job) (Sample, error) {
 	start := osThreads()
-	peak := start
-	stop := make(chan struct{})
-	sampled := make(chan int)
-	go func() {
-		t := time.NewTicker(5 * time.Millisecond)
-		defer t.Stop()
-		p := start
-		for {
-			p = max(p, osThreads())
-			select {
-			case <-t.C:
-			case <-stop:
-				sampled <- p
-				return
-			}
-		}
-	}()
+	peak := sampleThreads(5 * time.Millisecond)
 	s, err := e.Run(ctx, job)
-	close(stop)
-	peak = max(<-sampled, osThreads())
+	gained := peak() - start
 	switch e.(type) {
 	case Fio, *Fio:
 		s.NewThreads = -1 // fio's threads are its own process's
 	default:
-		s.NewThreads = peak - start
+		s.NewThreads = gained
 	}
 	return s, err
 }

@@ -9,7 +9,6 @@ import (
 	"net"
 	"os"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -105,22 +104,7 @@ func RunSockets(cfg SocketConfig) (SocketResult, error) {
 	left.Store(cfg.Messages)
 	hists := make([]Histogram, cfg.Conns)
 	var wg sync.WaitGroup
-	var maxThreads atomic.Int64
-	sampleDone := make(chan struct{})
-	go func() {
-		t := time.NewTicker(20 * time.Millisecond)
-		defer t.Stop()
-		for {
-			if n := int64(osThreads()); n > maxThreads.Load() {
-				maxThreads.Store(n)
-			}
-			select {
-			case <-t.C:
-			case <-sampleDone:
-				return
-			}
-		}
-	}()
+	peakThreads := sampleThreads(20 * time.Millisecond)
 	cpu0 := processCPU()
 	start := time.Now()
 	var clientErr atomic.Pointer[error]
@@ -153,7 +137,7 @@ func RunSockets(cfg SocketConfig) (SocketResult, error) {
 	wg.Wait()
 	elapsed := time.Since(start)
 	cpu := processCPU() - cpu0
-	close(sampleDone)
+	threads := peakThreads()
 	if pe, ok := srv.(*portsEcho); ok {
 		var st port.Stats
 		for _, p := range pe.ports {
@@ -186,20 +170,20 @@ func RunSockets(cfg SocketConfig) (SocketResult, error) {
 	if res.RoundTrips > 0 {
 		res.CPUPerMsg = cpu / time.Duration(res.RoundTrips)
 	}
-	res.Threads = int(maxThreads.Load())
+	res.Threads = threads
 	return res, nil
 }
 
 // echoServer answers every message with itself until closed.
 type echoServer interface{ close() error }
 
-// connEcho is the goroutine-per-connection server.
-type connEcho struct{ wg sync.WaitGroup }
+// connEcho is the goroutine-per-connection server. Its goroutines end when
+// RunSockets closes their connections.
+type connEcho struct{}
 
 func newConnEcho(conns []net.Conn, size int) *connEcho {
-	e := &connEcho{}
 	for _, c := range conns {
-		e.wg.Go(func() {
+		go func() {
 			buf := make([]byte, size)
 			for {
 				n, err := c.Read(buf)
@@ -210,16 +194,12 @@ func newConnEcho(conns []net.Conn, size int) *connEcho {
 					return
 				}
 			}
-		})
+		}()
 	}
-	return e
+	return &connEcho{}
 }
 
-// close waits for the servers, which end when RunSockets closes their
-// connections; the clients are done by then.
-func (e *connEcho) close() error {
-	return nil // their goroutines end when the connections close
-}
+func (e *connEcho) close() error { return nil }
 
 // portsEcho is the completion-port server.
 type portsEcho struct {
@@ -338,21 +318,6 @@ func (e *portsEcho) close() error {
 		f.Close()
 	}
 	return first
-}
-
-// osThreads returns the process's OS thread count.
-func osThreads() int {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "Threads:"); ok {
-			n, _ := strconv.Atoi(strings.TrimSpace(v))
-			return n
-		}
-	}
-	return 0
 }
 
 // processCPU returns the user and system CPU time the process used.

@@ -11,8 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -45,20 +43,6 @@ func mkFile(t *testing.T, dir string, data []byte, flag int) *file.File {
 	}
 	t.Cleanup(func() { f.Close() })
 	return f
-}
-
-func threadCount(t testing.TB) int {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "Threads:"); ok {
-			n, _ := strconv.Atoi(strings.TrimSpace(v))
-			return n
-		}
-	}
-	return 0
 }
 
 // TestReaderContract: testing/iotest's checks of io.ReaderAt through a
@@ -230,7 +214,7 @@ func TestManyBlockedReadsFewThreads(t *testing.T) {
 	hold := make(chan struct{})
 	f := slowFile(t, 1<<20, hold)
 	runtime.GC()
-	idle := threadCount(t)
+	idle := testutil.Threads(t)
 	var wg sync.WaitGroup
 	var returned atomic.Int32
 	for g := range 3000 {
@@ -243,7 +227,7 @@ func TestManyBlockedReadsFewThreads(t *testing.T) {
 		})
 	}
 	time.Sleep(500 * time.Millisecond)
-	peak := threadCount(t)
+	peak := testutil.Threads(t)
 	if n := returned.Load(); n != 0 {
 		t.Fatalf("%d reads returned while the file system held every read", n)
 	}

@@ -154,19 +154,18 @@ func (sp *sharedPort) flushLocked() {
 			r.state = stSubmitted
 			batch = append(batch, &r.cb)
 		}
-		reqs := append([]*request(nil), list...)
 		copy(sp.pending, sp.pending[n:])
 		clear(sp.pending[len(sp.pending)-n:])
 		sp.pending = sp.pending[:len(sp.pending)-n]
 		sp.inflight += n
 		sp.mu.Unlock()
 		err := submit.ListIO(submit.NoWait, batch, nil)
-		clear(batch)
 		sp.mu.Lock()
-		sp.batch = batch[:0]
 		if err != nil {
-			sp.refusedLocked(reqs, err)
+			sp.refusedLocked(batch)
 		}
+		clear(batch)
+		sp.batch = batch[:0]
 	}
 	sp.submitting = false
 	sp.mu.Unlock()
@@ -176,9 +175,10 @@ func (sp *sharedPort) flushLocked() {
 // is counted, the fd is open and the fields are valid, so this does not
 // happen; should it, an entry already final is reported with its status
 // and its request abandoned, since a packet for it may still come.
-func (sp *sharedPort) refusedLocked(reqs []*request, err error) {
-	for _, r := range reqs {
-		st := submit.Error(&r.cb)
+func (sp *sharedPort) refusedLocked(batch []*aiocb.AIOCB) {
+	for _, cb := range batch {
+		r := cb.Sigevent.Value.(*request)
+		st := submit.Error(cb)
 		if errors.Is(st, syscall.EINPROGRESS) || st == nil {
 			continue
 		}

@@ -52,7 +52,7 @@ func BenchmarkTenThousandSlowReads(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer f.Close()
-	idle := threadCount(b)
+	idle := testutil.Threads(b)
 	start := time.Now()
 	peak := slowReads(b, f, g)
 	b.ReportMetric(float64(peak), "File-threads")
@@ -94,7 +94,7 @@ func slowReads(b *testing.B, r interface {
 	done := make(chan struct{})
 	go func() {
 		for {
-			if n := int64(threadCount(b)); n > peak.Load() {
+			if n := int64(testutil.Threads(b)); n > peak.Load() {
 				peak.Store(n)
 			}
 			select {
@@ -118,7 +118,7 @@ func slowReads(b *testing.B, r interface {
 	}
 	wg.Wait()
 	close(done)
-	return int(max(peak.Load(), int64(threadCount(b))))
+	return int(max(peak.Load(), int64(testutil.Threads(b))))
 }
 
 func firstLine(out []byte, sub string) string {

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/goiocp/goiocp/aiocb"
 	"github.com/goiocp/goiocp/completion"
+	"github.com/goiocp/goiocp/internal/testutil"
 	"github.com/goiocp/goiocp/port"
 	"github.com/goiocp/goiocp/submit"
 	"github.com/google/go-cmp/cmp"
@@ -102,23 +102,6 @@ func noPacket(t testing.TB, p *port.Port, d time.Duration) {
 	if pkt, err := p.GetQueuedCompletionStatus(d); err != port.ErrTimeout {
 		t.Fatalf("unexpected packet %+v, %v", pkt, err)
 	}
-}
-
-// threads returns the process's OS thread count (/proc/self/status).
-func threads(t testing.TB) int {
-	t.Helper()
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "Threads:"); ok {
-			n, _ := strconv.Atoi(strings.TrimSpace(v))
-			return n
-		}
-	}
-	t.Fatal("no Threads line")
-	return 0
 }
 
 // TestStreamPartialRead: a read of 64 bytes on a socket whose peer sent
@@ -256,7 +239,7 @@ func TestStreamManyPending(t *testing.T) {
 		p.Associate(r, uintptr(r))
 		all = append(all, &pend{cbFor(p, r, 0, make([]byte, 8)), func() { unix.Write(w, []byte("p")) }})
 	}
-	before := threads(t)
+	before := testutil.Threads(t)
 	for _, pd := range all {
 		if err := submit.Read(pd.cb); err != nil {
 			t.Fatal(err)
@@ -264,7 +247,7 @@ func TestStreamManyPending(t *testing.T) {
 	}
 	// One waiter parked while they all wait.
 	time.Sleep(100 * time.Millisecond)
-	if after := threads(t); after > before+1 {
+	if after := testutil.Threads(t); after > before+1 {
 		t.Errorf("threads %d with %d stream reads pending, %d before", after, len(all), before)
 	}
 	if st := p.Stats(); st.InFlight != len(all) {
@@ -280,7 +263,7 @@ func TestStreamManyPending(t *testing.T) {
 			t.Fatalf("feed %d: packet %+v, want the fed read with 1 byte", i, pkt)
 		}
 	}
-	if after := threads(t); after > before+2 {
+	if after := testutil.Threads(t); after > before+2 {
 		t.Errorf("threads %d after, %d before", after, before)
 	}
 }

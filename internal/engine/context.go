@@ -314,9 +314,8 @@ func (c *Context) allocSlots(reqs []*Request) int {
 			}
 			r.barriers = nil
 			r.worker = 0
-			r.long = r.Cmd == abi.IOCB_CMD_POLL
 			r.stream, r.sstate, r.scancel, r.firstTry, r.doneAtOnce = nil, sNone, false, false, false
-			r.socket, r.plain, r.polled, r.sdone, r.epfd = false, false, false, 0, -1
+			r.plain, r.polled, r.sdone, r.epfd = false, false, 0, -1
 			c.slots[i].req = r
 			c.slots[i].gen++
 			if r.notifies() {

@@ -96,21 +96,20 @@ type Request struct {
 	preKind  int
 	preID    sys.FileID
 	barriers []*barrier // fsyncs waiting for this request
-	long     bool       // may wait for a stream forever: always signals (signal.go)
 
 	// Stream requests (stream.go). stream is set at Submit; the rest is
 	// under its shard lock while in flight.
 	stream     *stream
 	sstate     uint8
-	scancel    bool  // Cancel or Close asked for it
-	firstTry   bool  // the next try is the one within Submit
-	doneAtOnce bool  // final within Submit, with AtOnce: no packet
-	socket     bool  // written with MSG_NOSIGNAL
-	plain      bool  // the file cannot honour RWF_NOWAIT: poll, then transfer
-	polled     bool  // its POLL fired since its last transfer
-	epfd       int   // >= 0: an epoll instance watching Fd, which its POLL waits on instead (ttys); -1 none
-	sdone      int64 // bytes of a write already written
-	pollRes    int64 // the result of its last POLL, as reaped
+	scancel    bool   // Cancel or Close asked for it
+	firstTry   bool   // the next try is the one within Submit
+	doneAtOnce bool   // final within Submit, with AtOnce: no packet
+	plain      bool   // the file cannot honour RWF_NOWAIT: poll, then transfer
+	polled     bool   // its POLL fired since its last transfer
+	epfd       int    // >= 0: an epoll instance watching Fd, which its POLL waits on instead (ttys); -1 none
+	sdone      int64  // bytes of a write already written
+	pollRes    int64  // the result of its last POLL, as reaped
+	armGen     uint32 // Gen() when its POLL was last armed: tells that submission from a later one
 }
 
 // Claim makes r in flight for a new submission. It fails with EBUSY while
@@ -256,6 +255,13 @@ func (r *Request) Result() (int, error) {
 		return 0, sys.ResultErr(r.res)
 	}
 	return int(r.res), nil
+}
+
+// waitsLong reports whether r's iocb is a POLL, which may wait for its
+// file forever: a user OpPoll, or a stream request (whose iocb, when in the
+// kernel, is always its POLL). It always signals (signal.go).
+func (r *Request) waitsLong() bool {
+	return r.Cmd == abi.IOCB_CMD_POLL || r.stream != nil
 }
 
 // isFsync reports whether r is an fsync or fdatasync.

@@ -59,7 +59,7 @@ func (c *Context) signalLocked(reqs []*Request) {
 		cb := &c.iocbs[r.slot]
 		// A POLL may wait forever: a driver must wait for it in the
 		// netpoller, not asleep in io_getevents holding a thread.
-		if signal || (r.long && !c.kernelWait) {
+		if signal || (r.waitsLong() && !c.kernelWait) {
 			cb.Flags |= abi.IOCB_FLAG_RESFD
 			cb.ResFD = uint32(c.efd)
 			continue

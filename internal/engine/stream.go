@@ -265,7 +265,7 @@ func (r *Request) transfer() int64 {
 			buf = buf[:min(len(buf), plainChunk)]
 			res = sys.StreamWritePlain(r.Fd, buf, nil)
 		} else {
-			res = sys.StreamWrite(r.Fd, buf, iov, r.socket)
+			res = sys.StreamWrite(r.Fd, buf, iov, r.kind == sys.KindSocket)
 			if res == -int64(syscall.EOPNOTSUPP) {
 				r.plain = true
 				return -int64(syscall.EAGAIN)
@@ -329,32 +329,17 @@ func rest(buf []byte, iov [][]byte, n int64) ([]byte, [][]byte) {
 // makes its request final with that errno; a closed context cancels it.
 func (a *advancer) armAll() {
 	for len(a.arms) > 0 {
-		c := a.arms[0].ctx.Load()
+		var c *Context
 		var mine []*Request
-		n := 0
-		for _, r := range a.arms {
-			if r.ctx.Load() == c {
-				mine = append(mine, r)
-			} else {
-				a.arms[n] = r
-				n++
-			}
-		}
-		clear(a.arms[n:])
-		a.arms = a.arms[:n]
+		c, mine, a.arms = splitFirstContext(a.arms)
 		if !a.flush && deferrable(mine) {
 			c.deferArms(mine)
 			continue
 		}
 		for _, f := range c.armPolls(mine) {
-			if f.res == -int64(syscall.EINVAL) && f.r.epfd < 0 {
-				// fs/aio.c polls only files that wait on a single queue; a
-				// tty waits on two. Wait on an epoll instance watching it.
-				if ep, err := sys.EpollFor(f.r.Fd, streamDir(f.r.Cmd) == 1); err == nil {
-					f.r.epfd = ep
-					a.arms = append(a.arms, f.r)
-					continue
-				}
+			if f.res == -int64(syscall.EINVAL) && f.r.pollViaEpoll() {
+				a.arms = append(a.arms, f.r)
+				continue
 			}
 			sh := f.r.stream.shard
 			sh.mu.Lock()
@@ -405,7 +390,6 @@ func (c *Context) armPolls(reqs []*Request) []armFailure {
 			Fildes: uint32(fd),
 			Buf:    ev,
 		}
-		r.long = true
 		r.raw = true
 		iocbs = append(iocbs, &c.iocbs[i])
 	}
@@ -415,12 +399,11 @@ func (c *Context) armPolls(reqs []*Request) []armFailure {
 	// reaped, retried and finished by another goroutine before io_submit
 	// returns, and the request even be submitted anew. gens tells this
 	// submission from a later one.
-	gens := make([]uint32, len(reqs))
-	for i, r := range reqs {
+	for _, r := range reqs {
 		sh := r.stream.shard
 		sh.mu.Lock()
 		r.sstate = sPolling
-		gens[i] = r.Gen()
+		r.armGen = r.Gen()
 		sh.mu.Unlock()
 	}
 	errs := c.submitIocbs(iocbs, reqs)
@@ -431,7 +414,7 @@ func (c *Context) armPolls(reqs []*Request) []armFailure {
 			continue // finished and resubmitted elsewhere meanwhile
 		}
 		sh.mu.Lock()
-		mine := r.Gen() == gens[i] && r.sstate == sPolling
+		mine := r.Gen() == r.armGen && r.sstate == sPolling
 		switch {
 		case !mine:
 		case refused:
@@ -467,15 +450,7 @@ func pollFired(ready []*Request) {
 		switch {
 		case r.scancel:
 			a.completeLocked(r, -int64(syscall.ECANCELED))
-		case r.pollRes == -int64(syscall.EINVAL) && r.epfd < 0:
-			// fs/aio.c polls only files that wait on a single queue; a
-			// tty waits on two. Wait on an epoll instance watching it.
-			ep, err := sys.EpollFor(r.Fd, streamDir(r.Cmd) == 1)
-			if err != nil {
-				a.completeLocked(r, r.pollRes)
-				break
-			}
-			r.epfd = ep
+		case r.pollRes == -int64(syscall.EINVAL) && r.pollViaEpoll():
 			r.sstate = sReady
 			a.work = append(a.work, r)
 		case r.pollRes < 0:
@@ -494,21 +469,45 @@ func pollFired(ready []*Request) {
 // batch per context.
 func (a *advancer) finishAll() {
 	for len(a.fins) > 0 {
-		c := a.fins[0].ctx.Load()
+		var c *Context
 		var mine []*Request
-		n := 0
-		for _, r := range a.fins {
-			if r.ctx.Load() == c {
-				mine = append(mine, r)
-			} else {
-				a.fins[n] = r
-				n++
-			}
-		}
-		clear(a.fins[n:])
-		a.fins = a.fins[:n]
+		c, mine, a.fins = splitFirstContext(a.fins)
 		c.finishAll(mine)
 	}
+}
+
+// splitFirstContext takes out of reqs, in order, the requests of the first
+// one's context, and returns that context, them, and the rest (reqs'
+// array, reused).
+func splitFirstContext(reqs []*Request) (c *Context, mine, rest []*Request) {
+	c = reqs[0].ctx.Load()
+	n := 0
+	for _, r := range reqs {
+		if r.ctx.Load() == c {
+			mine = append(mine, r)
+		} else {
+			reqs[n] = r
+			n++
+		}
+	}
+	clear(reqs[n:])
+	return c, mine, reqs[:n]
+}
+
+// pollViaEpoll gives r, whose POLL the kernel refused (EINVAL), an epoll
+// instance watching its file to POLL instead, and reports whether it did:
+// fs/aio.c polls only files that wait on a single queue, and a tty waits on
+// two. r is owned by the caller (sTrying, or under its shard lock).
+func (r *Request) pollViaEpoll() bool {
+	if r.epfd >= 0 {
+		return false
+	}
+	ep, err := sys.EpollFor(r.Fd, streamDir(r.Cmd) == 1)
+	if err != nil {
+		return false
+	}
+	r.epfd = ep
+	return true
 }
 
 // finishAll makes reqs, which hold slots of c and have their results in

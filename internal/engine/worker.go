@@ -65,7 +65,6 @@ func identify(reqs []*Request) {
 			}
 		}
 		r.kind = kind
-		r.socket = kind == sys.KindSocket
 	}
 }
 

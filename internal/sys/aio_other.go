@@ -112,9 +112,6 @@ const (
 // Classify returns ENOSYS.
 func Classify(fd int) (FileID, int, error) { return FileID{}, KindFile, errNoSys }
 
-// IsSocket returns ENOSYS.
-func IsSocket(fd int) (bool, error) { return false, errNoSys }
-
 // StreamRead returns -ENOSYS.
 func StreamRead(fd int, buf []byte, iov [][]byte) int64 { return -int64(syscall.ENOSYS) }
 

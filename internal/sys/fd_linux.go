@@ -61,17 +61,8 @@ type FileID struct{ Dev, Ino uint64 }
 // raw call would hold its P meanwhile, which a stop-the-world then waits
 // for while the server, if in this process, can never run.
 func Identify(fd int) (FileID, error) {
-	var st unix.Stat_t
-	for {
-		err := unix.Fstat(fd, &st)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return FileID{}, err
-		}
-		return FileID{uint64(st.Dev), st.Ino}, nil
-	}
+	id, _, err := Classify(fd)
+	return id, err
 }
 
 // Dup returns a new close-on-exec fd for the file open as fd.

@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"unsafe"
 
+	"github.com/goiocp/goiocp/internal/abi"
 	"golang.org/x/sys/unix"
 )
 
@@ -68,16 +69,7 @@ func rwNowait(trap uintptr, fd int, buf []byte, off int64) int64 {
 // briefly (page cache, dirty throttling): the byte count or a negated
 // errno.
 func Pwrite(fd int, buf []byte, off int64) int64 {
-	for {
-		n, err := unix.Pwrite(fd, buf, off)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return -int64(err.(syscall.Errno))
-		}
-		return int64(n)
-	}
+	return perform(abi.IOCB_CMD_PWRITE, fd, buf, nil, off, true)
 }
 
 // StatusFlags returns fd's file status flags (fcntl F_GETFL).
@@ -101,14 +93,5 @@ func OnFUSE(fd int) bool {
 // Pread is pread(2) through the scheduler: the byte count or a negated
 // errno.
 func Pread(fd int, buf []byte, off int64) int64 {
-	for {
-		n, err := unix.Pread(fd, buf, off)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return -int64(err.(syscall.Errno))
-		}
-		return int64(n)
-	}
+	return perform(abi.IOCB_CMD_PREAD, fd, buf, nil, off, true)
 }

@@ -45,12 +45,6 @@ func Classify(fd int) (FileID, int, error) {
 	return id, KindFile, nil
 }
 
-// IsSocket reports whether fd is an open socket; EBADF when it is not open.
-func IsSocket(fd int) (bool, error) {
-	_, kind, err := Classify(fd)
-	return kind == KindSocket, err
-}
-
 // EpollFor returns a new epoll instance watching fd for reading (or for
 // writing), level-triggered: readable whenever fd is ready. Kernel AIO's
 // POLL accepts only files that wait on one queue, which ttys do not; an

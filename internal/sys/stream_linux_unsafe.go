@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"unsafe"
 
+	"github.com/goiocp/goiocp/internal/abi"
 	"golang.org/x/sys/unix"
 )
 
@@ -122,18 +123,18 @@ func StreamWrite(fd int, buf []byte, iov [][]byte, socket bool) int64 {
 // honour RWF_NOWAIT, called once it polled writable; SIGPIPE is held back as
 // for StreamWrite.
 func StreamWritePlain(fd int, buf []byte, iov [][]byte) int64 {
-	cmd := uint16(1) // IOCB_CMD_PWRITE
+	cmd := uint16(abi.IOCB_CMD_PWRITE)
 	if iov != nil {
-		cmd = 8 // IOCB_CMD_PWRITEV
+		cmd = abi.IOCB_CMD_PWRITEV
 	}
 	return withoutSigpipe(func() int64 { return perform(cmd, fd, buf, iov, 0, false) })
 }
 
 func readCmd(iov [][]byte) uint16 {
 	if iov != nil {
-		return 7 // IOCB_CMD_PREADV
+		return abi.IOCB_CMD_PREADV
 	}
-	return 0 // IOCB_CMD_PREAD
+	return abi.IOCB_CMD_PREAD
 }
 
 // sigpipeSet is the signal set holding SIGPIPE alone.

@@ -313,3 +313,23 @@ func CountSignals(t testing.TB, fd int, f func()) uint64 {
 	f()
 	return EventfdCount(t, fd)
 }
+
+// Threads returns the process's OS thread count (/proc/self/status).
+func Threads(t testing.TB) int {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "Threads:"); ok {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				t.Fatalf("Threads: %q", v)
+			}
+			return n
+		}
+	}
+	t.Fatal("/proc/self/status has no Threads line")
+	return 0
+}
