@@ -1,6 +1,10 @@
 package engine
 
-import "github.com/goiocp/goiocp/internal/sys"
+import (
+	"sync/atomic"
+
+	"github.com/goiocp/goiocp/internal/sys"
+)
 
 // Assoc is a file's association with a context's port: its completion
 // key, and what the file was when it was associated.
@@ -13,26 +17,43 @@ type Assoc struct {
 // Socket reports whether the file was a socket when associated.
 func (a Assoc) Socket() bool { return a.kind == sys.KindSocket }
 
+// assocTable holds the associations indexed by fd: the kernel hands out
+// the lowest free numbers, so a slice is dense, and a lookup is two loads.
+type assocTable struct{ slots []atomic.Pointer[Assoc] }
+
 // Associate records that file fd is associated with the context's port
 // under key, with the file's kind; a later Associate of the same fd
 // replaces both (the kernel reuses fd numbers, so the association belongs
-// to the number). A fd that is not open is EBADF.
+// to the number). A fd that is not open is EBADF. It costs one fstat and
+// no copy of the other associations, so a server may associate a file per
+// request.
 func (c *Context) Associate(fd int, key uintptr) error {
 	id, kind, err := sys.Classify(fd)
 	if err != nil {
 		return err
 	}
+	a := &Assoc{Key: key, id: id, kind: kind}
 	c.assocMu.Lock()
 	defer c.assocMu.Unlock()
-	old := c.assoc.Load()
-	m := make(map[int]Assoc, 1)
-	if old != nil {
-		for k, v := range *old {
-			m[k] = v
+	t := c.assoc.Load()
+	if t == nil || fd >= len(t.slots) {
+		n := 64
+		if t != nil {
+			n = 2 * len(t.slots)
 		}
+		for n <= fd {
+			n *= 2
+		}
+		grown := &assocTable{slots: make([]atomic.Pointer[Assoc], n)}
+		if t != nil {
+			for i := range t.slots {
+				grown.slots[i].Store(t.slots[i].Load())
+			}
+		}
+		c.assoc.Store(grown)
+		t = grown
 	}
-	m[fd] = Assoc{Key: key, id: id, kind: kind}
-	c.assoc.Store(&m)
+	t.slots[fd].Store(a)
 	return nil
 }
 
@@ -46,12 +67,15 @@ func (c *Context) KeyOf(fd int) (uintptr, bool) {
 // Lookup returns fd's association, and whether there is one. It takes no
 // lock.
 func (c *Context) Lookup(fd int) (Assoc, bool) {
-	m := c.assoc.Load()
-	if m == nil {
+	t := c.assoc.Load()
+	if t == nil || fd < 0 || fd >= len(t.slots) {
 		return Assoc{}, false
 	}
-	a, ok := (*m)[fd]
-	return a, ok
+	a := t.slots[fd].Load()
+	if a == nil {
+		return Assoc{}, false
+	}
+	return *a, true
 }
 
 // UseAssoc gives r the key of its file's association and lets Submit skip

@@ -112,8 +112,8 @@ type Context struct {
 	// a reap by another goroutine then kicks the eventfd (see Poll).
 	awaiting atomic.Int32
 
-	assocMu sync.Mutex                    // serialises writers of assoc
-	assoc   atomic.Pointer[map[int]Assoc] // fd -> association, copy on write
+	assocMu sync.Mutex                 // serialises writers of assoc
+	assoc   atomic.Pointer[assocTable] // fd -> association; grown by copy
 
 	// life guards the ring mapping and the eventfd: readers of either hold
 	// it shared; Close takes it exclusively to mark the context dead before
