@@ -181,3 +181,5 @@ func (w *lockedWriter) String() string {
 	defer w.mu.Unlock()
 	return w.b.String()
 }
+
+func bufioReader(r io.Reader) *bufio.Reader { return bufio.NewReader(r) }

@@ -243,6 +243,7 @@ func (c *conn) fileRead(n int, err error) step {
 			return stepClose
 		}
 		c.releaseFile()
+		r.remain = 0
 		c.closeAfter = true
 		return c.status(http.StatusInternalServerError, "", "")
 	}
