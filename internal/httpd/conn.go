@@ -288,9 +288,9 @@ func (c *conn) linger() step {
 }
 
 // idle reports whether the connection waits for a request of which no
-// byte has come.
+// byte has come (its first, or the next after a response).
 func (c *conn) idle() bool {
-	return c.op == opRead && !c.lingering && c.rstart == c.rend && c.reqStart.IsZero()
+	return c.op == opRead && !c.lingering && c.rstart == c.rend
 }
 
 // expired reports whether the connection's socket wait is past its
