@@ -138,8 +138,10 @@ func RunFile(cfg FileConfig) (FileResult, error) {
 	return res, nil
 }
 
-// diskOf returns the block device under path ("vda"), or "" for a file
+// DiskOf returns the block device under path ("vda"), or "" for a file
 // system without one (tmpfs).
+func DiskOf(path string) string { return diskOf(path) }
+
 func diskOf(path string) string {
 	var st syscall.Stat_t
 	if err := syscall.Stat(path, &st); err != nil {

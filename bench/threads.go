@@ -10,8 +10,12 @@ import (
 )
 
 // osThreads returns the process's OS thread count (/proc/self/status).
-func osThreads() int {
-	b, err := os.ReadFile("/proc/self/status")
+func osThreads() int { return threadsOf("self") }
+
+// threadsOf returns the OS thread count of process pid ("self", or a
+// number), 0 if it cannot be read.
+func threadsOf(pid string) int {
+	b, err := os.ReadFile("/proc/" + pid + "/status")
 	if err != nil {
 		return 0
 	}

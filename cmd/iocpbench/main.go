@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/goiocp/goiocp/bench"
@@ -50,6 +51,11 @@ func run() error {
 	msgSizes := flag.String("msg", "64,4096", "with -sockets: message sizes in bytes, comma separated")
 	fileCell := flag.String("file-one", "", "internal: run one cell of -files, given as JSON, and print its result as JSON")
 	files := flag.String("files", "", "run the file benchmark instead, over these goroutine counts (e.g. 1,64,2000,10000): package file against os.File, 4 KiB random reads and writes on -disk and -tmpfs, -direct, -rounds rounds of -duration, files of -size MiB")
+	httpConns := flag.String("http", "", "run the HTTP benchmark instead, over these connection counts (e.g. 64,256,1000): iocphttpd against net/http.FileServer with wrk, on -tmpfs and -disk (buffered and O_DIRECT), -rounds rounds of -duration")
+	httpStrace := flag.Bool("http-strace", false, "with -http: also count each server's system calls per request under strace")
+	httpServe := flag.String("http-serve", "", "internal: serve -http-root with this server (iocphttpd, nethttp) until SIGTERM")
+	httpRoot := flag.String("http-root", "", "internal: with -http-serve, the root")
+	httpDirect := flag.Bool("http-direct", false, "internal: with -http-serve, O_DIRECT")
 	flag.Parse()
 
 	set := map[string]bool{}
@@ -79,6 +85,14 @@ func run() error {
 		}
 	}
 
+	if *httpServe != "" {
+		stop := make(chan os.Signal, 1)
+		signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
+		return bench.ServeHTTP(*httpServe, *httpRoot, *httpDirect, stop)
+	}
+	if *httpConns != "" {
+		return runHTTP(*httpConns, *rounds, *duration, *tmpfs, *disk, *httpStrace)
+	}
 	if *sockets != "" {
 		return runSockets(*sockets, *msgSizes, *rounds, *duration)
 	}
