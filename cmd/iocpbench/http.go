@@ -124,7 +124,6 @@ func runHTTP(connList string, rounds int, d time.Duration, tmpfs, disk string, w
 	return nil
 }
 
-
 func httpMedian(rs []bench.HTTPResult) bench.HTTPResult {
 	rs = slices.Clone(rs)
 	slices.SortFunc(rs, func(a, b bench.HTTPResult) int {
