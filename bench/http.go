@@ -27,11 +27,17 @@ import (
 // alternately, with the process's CPU time, OS threads and (on the disk)
 // the device's reads measured around each wrk run.
 
-// HTTPServers are the servers RunHTTP drives.
-var HTTPServers = []string{"iocphttpd", "nethttp"}
+// HTTPServers are the servers RunHTTP drives; AcceptServers those of the
+// acceptor comparison (iocphttpd with its acceptor goroutine beside its
+// OpPoll acceptor).
+var (
+	HTTPServers   = []string{"iocphttpd", "nethttp"}
+	AcceptServers = []string{"iocphttpd", "iocphttpd-goroutine", "nethttp"}
+)
 
 // HTTPWorkloads are the request mixes: random 4 KiB ranges of one 64 MiB
-// file, or whole 4 KiB files picked at random among 1,024.
+// file, or whole 4 KiB files picked at random among 1,024. close4k (the
+// acceptor comparison) is small4k with a new connection per request.
 var HTTPWorkloads = []string{"range4k", "small4k"}
 
 // The site every HTTP cell serves.
@@ -74,6 +80,12 @@ end
 	"small4k": `math.randomseed(os.time())
 request = function()
   return wrk.format("GET", "/s/" .. math.random(0, ` + strconv.Itoa(httpSmallFiles-1) + `) .. ".bin")
+end
+`,
+	// Every request on a new connection: the acceptor's cost.
+	"close4k": `math.randomseed(os.time())
+request = function()
+  return wrk.format("GET", "/s/" .. math.random(0, ` + strconv.Itoa(httpSmallFiles-1) + `) .. ".bin", {["Connection"] = "close"})
 end
 `,
 }
@@ -258,8 +270,8 @@ func sampleThreadsOf(pid string, interval time.Duration) func() int {
 // serves until SIGTERM or SIGINT.
 func ServeHTTP(name, root string, direct bool, stop <-chan os.Signal) error {
 	switch name {
-	case "iocphttpd":
-		srv, err := httpd.Start(httpd.Config{Addr: "127.0.0.1:0", Root: root, Direct: direct})
+	case "iocphttpd", "iocphttpd-goroutine":
+		srv, err := httpd.Start(httpd.Config{Addr: "127.0.0.1:0", Root: root, Direct: direct, AcceptGoroutine: name == "iocphttpd-goroutine"})
 		if err != nil {
 			return err
 		}

@@ -28,7 +28,7 @@ type httpGroup struct {
 // the disk with O_DIRECT), both servers as processes, and for each workload
 // and connection count, rounds of wrk against each in turn. It prints the
 // medians as a Markdown table with iocphttpd's ratio to net/http.
-func runHTTP(connList string, rounds int, d time.Duration, tmpfs, disk string, withStrace bool) error {
+func runHTTP(connList string, rounds int, d time.Duration, tmpfs, disk string, withStrace, acceptOnly bool) error {
 	conns, err := ints(connList)
 	if err != nil {
 		return err
@@ -39,6 +39,9 @@ func runHTTP(connList string, rounds int, d time.Duration, tmpfs, disk string, w
 	exe, err := os.Executable()
 	if err != nil {
 		return err
+	}
+	if acceptOnly {
+		return runAccept(exe, conns, rounds, d, tmpfs)
 	}
 	var groups []httpGroup
 	if tmpfs != "" {
@@ -197,5 +200,52 @@ func straceCell(s *bench.HTTPServer, wrkThreads int) error {
 	}
 	fmt.Printf("\n%s under strace -f -c (tmpfs, range4k, 64 conns, 2 s, %d requests): %.2f system calls per request: %s\n",
 		s.Name, res.Requests, per(total), strings.Join(top, ", "))
+	return nil
+}
+
+// runAccept compares the acceptors: iocphttpd with its OpPoll acceptor,
+// with its acceptor goroutine, and net/http, each request of wrk on a new
+// connection (close4k) on tmpfs.
+func runAccept(exe string, conns []int, rounds int, d time.Duration, tmpfs string) error {
+	tmp, err := os.MkdirTemp(tmpfs, "goiocp-http-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	root, err := bench.MakeHTTPSite(tmp)
+	if err != nil {
+		return err
+	}
+	wrkThreads := min(2, runtime.NumCPU())
+	fmt.Printf("acceptors: wrk -t%d, a new connection per request (close4k) on tmpfs, %d rounds of %v, servers alternating; medians\n\n", wrkThreads, rounds, d)
+	fmt.Println("| conns | server | req/s (= connections/s) | p50 µs | p99 µs | CPU µs/req | peak threads | socket errors | ×net/http |")
+	fmt.Println("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+	servers := map[string]*bench.HTTPServer{}
+	for _, name := range bench.AcceptServers {
+		s, err := bench.StartHTTPServer(exe, name, root, false)
+		if err != nil {
+			return err
+		}
+		defer s.Stop()
+		servers[name] = s
+	}
+	for _, n := range conns {
+		got := map[string][]bench.HTTPResult{}
+		for range rounds {
+			for _, name := range bench.AcceptServers {
+				res, err := bench.RunWrk(servers[name], "close4k", n, wrkThreads, d, "")
+				if err != nil {
+					return err
+				}
+				got[name] = append(got[name], res)
+			}
+		}
+		base := httpMedian(got["nethttp"]).PerSec
+		for _, name := range bench.AcceptServers {
+			m := httpMedian(got[name])
+			fmt.Printf("| %d | %s | %.0f | %.0f | %.0f | %.1f | %d | %d | %.2f |\n", n, name, m.PerSec, us(m.P50), us(m.P99),
+				us(m.CPUPerReq), m.Threads, m.SocketErrors, m.PerSec/base)
+		}
+	}
 	return nil
 }

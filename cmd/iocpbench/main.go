@@ -53,6 +53,7 @@ func run() error {
 	files := flag.String("files", "", "run the file benchmark instead, over these goroutine counts (e.g. 1,64,2000,10000): package file against os.File, 4 KiB random reads and writes on -disk and -tmpfs, -direct, -rounds rounds of -duration, files of -size MiB")
 	httpConns := flag.String("http", "", "run the HTTP benchmark instead, over these connection counts (e.g. 64,256,1000): iocphttpd against net/http.FileServer with wrk, on -tmpfs and -disk (buffered and O_DIRECT), -rounds rounds of -duration")
 	httpStrace := flag.Bool("http-strace", false, "with -http: also count each server's system calls per request under strace")
+	httpAccept := flag.Bool("http-accept", false, "with -http: compare the acceptors instead (iocphttpd's OpPoll, its acceptor goroutine, net/http), a new connection per request, on -tmpfs")
 	httpServe := flag.String("http-serve", "", "internal: serve -http-root with this server (iocphttpd, nethttp) until SIGTERM")
 	httpRoot := flag.String("http-root", "", "internal: with -http-serve, the root")
 	httpDirect := flag.Bool("http-direct", false, "internal: with -http-serve, O_DIRECT")
@@ -91,7 +92,7 @@ func run() error {
 		return bench.ServeHTTP(*httpServe, *httpRoot, *httpDirect, stop)
 	}
 	if *httpConns != "" {
-		return runHTTP(*httpConns, *rounds, *duration, *tmpfs, *disk, *httpStrace)
+		return runHTTP(*httpConns, *rounds, *duration, *tmpfs, *disk, *httpStrace, *httpAccept)
 	}
 	if *sockets != "" {
 		return runSockets(*sockets, *msgSizes, *rounds, *duration)

@@ -48,6 +48,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", httpd.DefaultIdleTimeout, "time a keep-alive connection may wait for its next request, or a response for its client to read")
 	fs.IntVar(&cfg.MaxConns, "max-conns", httpd.DefaultMaxConns, "connections at once; more are answered 503")
 	fs.Var(&headerBytes, "max-header-bytes", "request header `size` (bytes, or with KiB/MiB); more is 431")
+	accept := fs.String("accept", "poll", "how connections are accepted: poll (an OpPoll on the listening socket, on worker 0's port) or goroutine (a goroutine blocked in accept)")
 	accessLog := fs.Bool("log", false, "write an access log line per request to stdout")
 	stats := fs.Bool("stats", false, "print the ports' statistics to stderr every few seconds")
 	statsEvery := fs.Duration("stats-every", 5*time.Second, "how often -stats prints")
@@ -60,6 +61,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.MaxHeaderBytes = int(headerBytes)
+	switch *accept {
+	case "poll":
+	case "goroutine":
+		cfg.AcceptGoroutine = true
+	default:
+		fmt.Fprintf(stderr, "iocphttpd: -accept %q: want poll or goroutine\n", *accept)
+		return 2
+	}
 	if *accessLog {
 		cfg.Log = stdout
 	}

@@ -21,6 +21,9 @@ type Config struct {
 	MaxHeaderBytes int           // request line and header fields, in bytes; more is 431
 	ChunkSize      int           // file bytes read and sent per step, a multiple of 4096
 	Log            io.Writer     // access log, one line per request; nil: none
+	// AcceptGoroutine accepts connections in a goroutine blocked in
+	// accept(2) (one thread) instead of by an OpPoll on worker 0's port.
+	AcceptGoroutine bool
 }
 
 // Defaults of the zero fields.

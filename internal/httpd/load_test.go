@@ -305,3 +305,42 @@ func TestMalformedBesideGood(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestAcceptGoroutine runs the server with the acceptor goroutine instead
+// of the OpPoll: 200 connections at once are served, and Shutdown ends the
+// goroutine blocked in accept (TestMain's leak check sees it gone).
+func TestAcceptGoroutine(t *testing.T) {
+	s := newSite(t, t.TempDir())
+	srv, base := server(t, s.root, httpd.Config{AcceptGoroutine: true})
+	var wg sync.WaitGroup
+	errs := make(chan error, 200)
+	for range 200 {
+		wg.Go(func() {
+			resp, err := http.Get(base + "/f4096.bin")
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer resp.Body.Close()
+			b, err := io.ReadAll(resp.Body)
+			if err != nil || !bytes.Equal(b, s.files["f4096.bin"]) {
+				errs <- fmt.Errorf("%d bytes, %v", len(b), err)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	http.DefaultClient.CloseIdleConnections()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := net.DialTimeout("tcp", srv.Addr().String(), time.Second); err == nil {
+		c.Close()
+		t.Error("accepted after Shutdown")
+	}
+}

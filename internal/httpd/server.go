@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/goiocp/goiocp/internal/sys"
 	"github.com/goiocp/goiocp/port"
@@ -44,7 +45,7 @@ func Start(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("root %s: %w", cfg.Root, err)
 	}
 	s := &Server{cfg: cfg, rootfd: rootfd, lfd: -1}
-	s.lfd, s.addr, err = sys.Listen(ap, 4096)
+	s.lfd, s.addr, err = sys.Listen(ap, 4096, cfg.AcceptGoroutine)
 	if err != nil {
 		sys.CloseFd(rootfd)
 		return nil, fmt.Errorf("listen %s: %w", cfg.Addr, err)
@@ -61,14 +62,40 @@ func Start(cfg Config) (*Server, error) {
 		}
 		s.w = append(s.w, newWorker(s, i, p))
 	}
-	if err := s.w[0].listen(s.lfd); err != nil {
-		s.abort()
-		return nil, err
+	if !cfg.AcceptGoroutine {
+		if err := s.w[0].listen(s.lfd); err != nil {
+			s.abort()
+			return nil, err
+		}
 	}
 	for _, w := range s.w {
 		s.wg.Go(w.loop)
 	}
+	if cfg.AcceptGoroutine {
+		s.wg.Go(s.acceptLoop)
+	}
 	return s, nil
+}
+
+// acceptLoop is the acceptor goroutine of Config.AcceptGoroutine: a
+// blocking accept(2) per connection, each handed to a worker as the OpPoll
+// acceptor hands them. Shutdown ends it with ShutdownRead.
+func (s *Server) acceptLoop() {
+	for {
+		fd, _, err := sys.Accept(s.lfd)
+		switch {
+		case s.closed.Load():
+			if err == nil {
+				sys.CloseFd(fd)
+			}
+			sys.CloseFd(s.lfd)
+			return
+		case err != nil:
+			time.Sleep(100 * time.Millisecond) // out of fds: wait for some to close
+		default:
+			s.route(fd)
+		}
+	}
 }
 
 func resolve(addr string) (netip.AddrPort, error) {
@@ -117,6 +144,9 @@ func (s *Server) Stats() []port.Stats {
 func (s *Server) Shutdown(ctx context.Context) error {
 	if !s.closed.CompareAndSwap(false, true) {
 		return errors.New("httpd: server already shut down")
+	}
+	if s.cfg.AcceptGoroutine {
+		sys.ShutdownRead(s.lfd)
 	}
 	for _, w := range s.w {
 		w.post(cmdDrain)

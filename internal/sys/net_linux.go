@@ -9,16 +9,20 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Listen returns a listening TCP socket bound to addr, non-blocking and
-// close-on-exec, with SO_REUSEADDR (a restarted server binds at once) and a
-// backlog of backlog connections; and the address it is bound to (port 0
-// picks a free one).
-func Listen(addr netip.AddrPort, backlog int) (int, netip.AddrPort, error) {
+// Listen returns a listening TCP socket bound to addr, close-on-exec and
+// non-blocking unless blocking, with SO_REUSEADDR (a restarted server binds
+// at once) and a backlog of backlog connections; and the address it is
+// bound to (port 0 picks a free one).
+func Listen(addr netip.AddrPort, backlog int, blocking bool) (int, netip.AddrPort, error) {
 	family := unix.AF_INET
 	if addr.Addr().Is6() && !addr.Addr().Is4In6() {
 		family = unix.AF_INET6
 	}
-	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	typ := unix.SOCK_STREAM | unix.SOCK_CLOEXEC
+	if !blocking {
+		typ |= unix.SOCK_NONBLOCK
+	}
+	fd, err := unix.Socket(family, typ, 0)
 	if err != nil {
 		return -1, netip.AddrPort{}, err
 	}
@@ -60,9 +64,11 @@ func addrPort(sa unix.Sockaddr) netip.AddrPort {
 	return netip.AddrPort{}
 }
 
-// Accept takes the next connection waiting on the non-blocking listening
-// socket fd: a close-on-exec socket with TCP_NODELAY set (as Go's net
-// package does), and its peer's address. No connection waiting is EAGAIN.
+// Accept takes the next connection waiting on the listening socket fd: a
+// close-on-exec socket with TCP_NODELAY set (as Go's net package does), and
+// its peer's address. On a non-blocking fd, no connection waiting is
+// EAGAIN; on a blocking one the call waits, holding its thread, until a
+// connection comes or ShutdownRead.
 // The new socket is blocking: goiocp's transfers on it never wait
 // (MSG_DONTWAIT, RWF_NOWAIT) whatever its mode.
 func Accept(fd int) (int, netip.AddrPort, error) {
@@ -88,6 +94,10 @@ func Accept(fd int) (int, netip.AddrPort, error) {
 func SendNow(fd int, b []byte) (int, error) {
 	return unix.SendmsgN(fd, b, nil, nil, unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL)
 }
+
+// ShutdownRead wakes a blocked Accept on the listening socket fd, which
+// then fails with EINVAL.
+func ShutdownRead(fd int) error { return unix.Shutdown(fd, unix.SHUT_RD) }
 
 // ShutdownWrite sends the socket's FIN: the peer reads end of stream once
 // it has read what was sent.
