@@ -98,6 +98,15 @@
 // scheduler plays that part: Create checks concurrency >= 0 and otherwise
 // ignores it, as AIX does.
 //
+// # Engines
+//
+// A port runs on a kernel interface, its Engine. Engines lists those this
+// process may use; WithEngine picks one for a port, and GOIOCP_ENGINE
+// ("aio" or "io_uring") sets the default for ports made without it, package
+// file's included. This build has EngineAIO only: EngineIOURing fails with
+// ENOSYS, and the error says whether the kernel would allow io_uring (absent,
+// disabled by kernel.io_uring_disabled, or refused by a seccomp filter).
+//
 // # Limits
 //
 // io_setup charges each port's depth (WithDepth, default 64) against the

@@ -7,6 +7,8 @@ const DefaultDepth = 64
 type config struct {
 	depth      int
 	kernelWait bool
+	engine     Engine
+	engineSet  bool // WithEngine was given; else GOIOCP_ENGINE decides
 }
 
 // Option configures New.

@@ -37,8 +37,18 @@ func New(opts ...Option) (*Port, error) {
 	if cfg.depth <= 0 {
 		return nil, fmt.Errorf("create port: depth %d: %w", cfg.depth, syscall.EINVAL)
 	}
+	if !cfg.engineSet {
+		e, err := defaultEngine()
+		if err != nil {
+			return nil, fmt.Errorf("create port: %w", err)
+		}
+		cfg.engine = e
+	}
+	if err := engineUsable(cfg.engine); err != nil {
+		return nil, fmt.Errorf("create port: engine %v: %w", cfg.engine, err)
+	}
 	p := &Port{}
-	ctx, err := engine.NewContext(cfg.depth, p)
+	ctx, err := engine.NewContext(cfg.depth, (*sink)(p))
 	if err != nil {
 		return nil, fmt.Errorf("create port: %w", err)
 	}
@@ -142,8 +152,13 @@ func (p *Port) Close() error {
 	return nil
 }
 
+// sink is the port as its engine context sees it: where reaped requests
+// become packets. It keeps engine.Sink's methods off Port's public API.
+type sink Port
+
 // Accepting implements engine.Sink.
-func (p *Port) Accepting() bool {
+func (s *sink) Accepting() bool {
+	p := (*Port)(s)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return !p.closed
@@ -151,7 +166,8 @@ func (p *Port) Accepting() bool {
 
 // Deliver implements engine.Sink: it hands a reaped batch to the waiters,
 // most recent first, each up to what it asked for, and queues the rest.
-func (p *Port) Deliver(batch []*engine.Request) (ok, kick bool) {
+func (s *sink) Deliver(batch []*engine.Request) (ok, kick bool) {
+	p := (*Port)(s)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {

@@ -26,7 +26,6 @@ type Server struct {
 	w      []*worker
 	live   atomic.Int64 // connections open, all workers
 	wg     sync.WaitGroup
-	once   sync.Once
 	closed atomic.Bool
 }
 

@@ -153,3 +153,6 @@ func OnFUSE(fd int) bool { return false }
 
 // Pread returns -ENOSYS.
 func Pread(fd int, buf []byte, off int64) int64 { return -int64(syscall.ENOSYS) }
+
+// ProbeIOURing returns ENOSYS: io_uring is Linux's.
+func ProbeIOURing() error { return errNoSys }
