@@ -61,6 +61,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.MaxHeaderBytes = int(headerBytes)
+	if *stats && *statsEvery <= 0 {
+		fmt.Fprintln(stderr, "iocphttpd: -stats-every must be positive")
+		return 2
+	}
 	switch *accept {
 	case "poll":
 	case "goroutine":

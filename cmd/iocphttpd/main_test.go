@@ -103,6 +103,9 @@ func TestFlags(t *testing.T) {
 		!strings.Contains(out.String(), "/nonexistent/dir") {
 		t.Errorf("bad root: exit %d, %q", code, out.String())
 	}
+	if code := run([]string{"-stats", "-stats-every", "0"}, io.Discard, &out); code != 2 {
+		t.Errorf("-stats-every 0: exit %d", code)
+	}
 	for in, want := range map[string]int{"65536": 65536, "64KiB": 64 << 10, "1MiB": 1 << 20, "8K": 8192} {
 		var s sizeFlag
 		if err := s.Set(in); err != nil || int(s) != want {

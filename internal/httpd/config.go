@@ -20,7 +20,7 @@ type Config struct {
 	MaxConns       int           // connections at once; one more is answered 503 and closed
 	MaxHeaderBytes int           // request line and header fields, in bytes; more is 431
 	ChunkSize      int           // file bytes read and sent per step, a multiple of 4096
-	Log            io.Writer     // access log, one line per request; nil: none
+	Log            io.Writer     // access log, one line per request, written by every worker: safe for concurrent use; nil: none
 	// AcceptGoroutine accepts connections in a goroutine blocked in
 	// accept(2) (one thread) instead of by an OpPoll on worker 0's port.
 	AcceptGoroutine bool

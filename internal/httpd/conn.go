@@ -19,6 +19,9 @@ import (
 // before the close resets the connection.
 const lingerTime = 500 * time.Millisecond
 
+// lingerBytes is the most a lingering connection reads and drops.
+const lingerBytes = 1 << 20
+
 // What a connection does next. run carries it from step to step until an
 // operation must wait for its packet.
 type step int
@@ -56,6 +59,7 @@ type conn struct {
 	deadline    time.Time // of a socket wait
 	dying       bool      // close once the operation in flight is done
 	lingering   bool
+	discarded   int       // bytes dropped while lingering
 	served      int       // responses done
 	reqStart    time.Time // first byte of the request being read (or the connection's start); zero: none yet
 	idleSince   time.Time
@@ -141,6 +145,7 @@ func (c *conn) packet(pkt completion.Packet) {
 		case pkt.Err != nil || pkt.Bytes == 0:
 			c.run(stepClose)
 		case c.lingering:
+			c.discarded += pkt.Bytes
 			c.run(stepLinger)
 		default:
 			c.rend += pkt.Bytes
@@ -272,13 +277,20 @@ func (c *conn) linger() step {
 	if !c.lingering {
 		c.lingering = true
 		c.deadline = c.w.now.Add(lingerTime)
+		c.discarded = 0
 		if sys.ShutdownWrite(c.fd) != nil {
 			return stepClose
 		}
 	}
+	// A client that keeps sending (an upload to a 405) is not read for
+	// ever: the linger ends at its deadline or after lingerBytes.
+	if !c.w.now.Before(c.deadline) || c.discarded > lingerBytes {
+		return stepClose
+	}
 	n, err := c.w.port.ReadFile(c.fd, c.rbuf, &c.rcb)
 	switch {
 	case err == nil && n > 0:
+		c.discarded += n
 		return stepLinger
 	case errors.Is(err, syscall.EINPROGRESS):
 		c.op = opRead
@@ -293,16 +305,28 @@ func (c *conn) idle() bool {
 	return c.op == opRead && !c.lingering && c.rstart == c.rend
 }
 
-// expired reports whether the connection's socket wait is past its
-// deadline.
+// expired reports whether the connection's wait is past its deadline. A
+// file read has one too (fileTimeout): one the kernel refused without a
+// packet, or a file system that never answers, must not hold the
+// connection, and Shutdown, for ever.
 func (c *conn) expired(now time.Time) bool {
-	return (c.op == opRead || c.op == opWrite) && now.After(c.deadline)
+	return c.op != opNone && now.After(c.deadline)
 }
+
+// fileTimeout bounds a file read.
+const fileTimeout = time.Minute
 
 // abort cuts the connection: at once if nothing is in flight or its socket
 // operation can be cancelled, else once the operation's packet is back (a
-// regular file's read cannot be cancelled; it is short).
-func (c *conn) abort() {
+// regular file's read cannot be cancelled; it is short). cut closes it now
+// even with a file read in flight (force, or a read past its deadline): the
+// read's buffer is left to it, not reused, and its packet, if one comes,
+// finds the slot gone.
+func (c *conn) abort() { c.stop(false) }
+
+func (c *conn) cut() { c.stop(true) }
+
+func (c *conn) stop(now bool) {
 	switch c.op {
 	case opNone:
 		if !c.dying {
@@ -322,6 +346,11 @@ func (c *conn) abort() {
 		c.dying = true
 	case opFile:
 		c.dying = true
+		if now {
+			c.resp.buf = nil // the kernel may still fill it
+			c.op = opNone
+			c.close()
+		}
 	}
 }
 

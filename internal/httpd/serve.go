@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"path"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -68,7 +69,9 @@ func (c *conn) serve(b []byte) step {
 	if code == 0 && info.Dir {
 		sys.CloseFd(fd)
 		if !isDir {
-			loc := req.URL.EscapedPath() + "/"
+			// One leading slash: "//host/dir" must not become a
+			// redirect to another host.
+			loc := "/" + strings.TrimLeft(req.URL.EscapedPath(), "/") + "/"
 			if req.URL.RawQuery != "" {
 				loc += "?" + req.URL.RawQuery
 			}
@@ -88,31 +91,43 @@ func (c *conn) serve(b []byte) step {
 	return c.file(req, rel, info)
 }
 
-// open opens rel beneath the root: a regular file or a directory, or the
-// status that answers the request.
+// open opens rel beneath the root: a regular file (open for reading) or a
+// directory (an O_PATH descriptor), or the status that answers the
+// request. The name is first opened O_PATH, which runs no driver code, and
+// only a regular file is then opened for reading, through that descriptor:
+// a device node in the root is never opened, whatever its open would do
+// (a watchdog's, a tape's), and a FIFO never blocks a worker.
 func (c *conn) open(rel string) (int, sys.FileInfo, int) {
+	pfd, err := sys.OpenBeneath(c.w.s.rootfd, rel, unix.O_PATH)
+	if err != nil {
+		return -1, sys.FileInfo{}, openStatus(err)
+	}
+	info, err := sys.Fstat(pfd)
+	switch {
+	case err != nil:
+		sys.CloseFd(pfd)
+		return -1, info, http.StatusInternalServerError
+	case info.Dir:
+		return pfd, info, 0
+	case !info.Reg:
+		sys.CloseFd(pfd)
+		return -1, info, http.StatusNotFound
+	}
+	// O_NONBLOCK: a file under a lease being broken fails at once with
+	// EAGAIN (503) instead of holding the worker.
 	flags := unix.O_RDONLY | unix.O_NONBLOCK
 	direct := c.w.s.cfg.Direct
 	if direct {
 		flags |= unix.O_DIRECT
 	}
-	fd, err := sys.OpenBeneath(c.w.s.rootfd, rel, flags)
+	fd, err := sys.Reopen(pfd, flags)
 	if err == syscall.EINVAL && direct {
-		// No O_DIRECT on this file system (or a directory).
-		direct = false
-		fd, err = sys.OpenBeneath(c.w.s.rootfd, rel, flags&^unix.O_DIRECT)
+		direct = false // no O_DIRECT on this file system
+		fd, err = sys.Reopen(pfd, flags&^unix.O_DIRECT)
 	}
+	sys.CloseFd(pfd)
 	if err != nil {
-		return -1, sys.FileInfo{}, openStatus(err)
-	}
-	info, err := sys.Fstat(fd)
-	switch {
-	case err != nil:
-		sys.CloseFd(fd)
-		return -1, info, http.StatusInternalServerError
-	case !info.Reg && !info.Dir:
-		sys.CloseFd(fd)
-		return -1, info, http.StatusNotFound
+		return -1, info, openStatus(err)
 	}
 	c.resp.direct = direct
 	return fd, info, 0
@@ -122,10 +137,12 @@ func (c *conn) open(rel string) (int, sys.FileInfo, int) {
 // or that leads out of the root, is not found.
 func openStatus(err error) int {
 	switch err {
-	case syscall.ENOENT, syscall.ENOTDIR, syscall.EXDEV, syscall.ELOOP, syscall.ENAMETOOLONG:
+	case syscall.ENOENT, syscall.ENOTDIR, syscall.EXDEV, syscall.ELOOP, syscall.ENAMETOOLONG, syscall.ENXIO:
 		return http.StatusNotFound
 	case syscall.EACCES, syscall.EPERM:
 		return http.StatusForbidden
+	case syscall.EAGAIN:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
@@ -228,6 +245,7 @@ func (c *conn) readFile() step {
 	c.fcb.Offset = start
 	c.fcb.Buf = r.buf[pageSize : pageSize+int(n)]
 	c.op = opFile
+	c.deadline = c.w.now.Add(fileTimeout)
 	c.w.read(&c.fcb)
 	return stepWait
 }

@@ -87,8 +87,7 @@ func (s *Server) acceptLoop() {
 			if err == nil {
 				sys.CloseFd(fd)
 			}
-			sys.CloseFd(s.lfd)
-			return
+			return // Shutdown closes the listener once this is gone
 		case err != nil:
 			time.Sleep(100 * time.Millisecond) // out of fds: wait for some to close
 		default:
@@ -161,6 +160,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			w.post(cmdForce)
 		}
 		<-done
+	}
+	if s.cfg.AcceptGoroutine {
+		sys.CloseFd(s.lfd)
 	}
 	sys.CloseFd(s.rootfd)
 	return err

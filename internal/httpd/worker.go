@@ -299,7 +299,7 @@ func (w *worker) force() {
 	w.forcing = true
 	for _, c := range w.conns {
 		if c != nil {
-			c.abort()
+			c.cut()
 		}
 	}
 }
@@ -309,7 +309,7 @@ func (w *worker) force() {
 func (w *worker) sweep() {
 	for _, c := range w.conns {
 		if c != nil && c.expired(w.now) {
-			c.abort()
+			c.cut()
 		}
 	}
 	if !w.pauseTill.IsZero() && !w.now.Before(w.pauseTill) {

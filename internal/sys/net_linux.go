@@ -4,6 +4,7 @@ package sys
 
 import (
 	"net/netip"
+	"strconv"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -108,18 +109,40 @@ func ShutdownWrite(fd int) error { return unix.Shutdown(fd, unix.SHUT_WR) }
 // "..", absolute paths and symbolic links resolving outside it fail with
 // EXDEV, and /proc magic links with ELOOP (openat2 with RESOLVE_BENEATH and
 // RESOLVE_NO_MAGICLINKS). Symbolic links that stay inside are followed.
-// flags gain O_CLOEXEC and O_NOCTTY.
+// flags gain O_CLOEXEC, and O_NOCTTY unless they have O_PATH (with which
+// openat2 allows nothing but O_DIRECTORY and O_NOFOLLOW). EAGAIN (a rename racing the lookup,
+// or a lease being broken) is retried a few times, then returned.
 func OpenBeneath(dirfd int, path string, flags int) (int, error) {
+	flags |= unix.O_CLOEXEC
+	if flags&unix.O_PATH == 0 {
+		flags |= unix.O_NOCTTY
+	}
 	how := unix.OpenHow{
-		Flags:   uint64(flags | unix.O_CLOEXEC | unix.O_NOCTTY),
+		Flags:   uint64(flags),
 		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_MAGICLINKS,
 	}
-	for {
+	for try := 0; ; try++ {
 		fd, err := unix.Openat2(dirfd, path, &how)
-		if err == syscall.EINTR || err == syscall.EAGAIN {
-			continue // EAGAIN: a concurrent rename raced the lookup
+		if err == syscall.EINTR || (err == syscall.EAGAIN && try < 3) {
+			continue
 		}
 		return fd, err
+	}
+}
+
+// Reopen opens the file that the O_PATH descriptor fd names, with flags
+// (gaining O_CLOEXEC and O_NOCTTY), through /proc/self/fd: the same file,
+// whatever happened to its name since. So a server can look at what a
+// name leads to (an O_PATH open runs no driver code) before it opens it.
+func Reopen(fd int, flags int) (int, error) {
+	var b [32]byte
+	p := append(append(b[:0], "/proc/self/fd/"...), strconv.Itoa(fd)...)
+	for {
+		nfd, err := unix.Open(string(p), flags|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+		if err == syscall.EINTR {
+			continue
+		}
+		return nfd, err
 	}
 }
 
