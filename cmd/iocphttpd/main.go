@@ -6,7 +6,8 @@
 //
 //	iocphttpd [-addr 127.0.0.1:8080] [-root DIR] [-workers N] [-direct]
 //	          [-header-timeout 10s] [-idle-timeout 60s] [-max-conns N]
-//	          [-max-header-bytes 64KiB] [-log] [-stats]
+//	          [-max-header-bytes 64KiB] [-file-cache 1s] [-accept poll]
+//	          [-log] [-stats]
 //
 // It serves GET and HEAD of the regular files under DIR (index.html for a
 // directory), with single ranges, If-Modified-Since, keep-alive and
@@ -48,6 +49,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", httpd.DefaultIdleTimeout, "time a keep-alive connection may wait for its next request, or a response for its client to read")
 	fs.IntVar(&cfg.MaxConns, "max-conns", httpd.DefaultMaxConns, "connections at once; more are answered 503")
 	fs.Var(&headerBytes, "max-header-bytes", "request header `size` (bytes, or with KiB/MiB); more is 431")
+	fs.DurationVar(&cfg.FileCache, "file-cache", httpd.DefaultFileCache, "how long a worker keeps a served file open for its next requests (a file replaced or removed may be served as it was for that long); 0: none")
 	accept := fs.String("accept", "poll", "how connections are accepted: poll (an OpPoll on the listening socket, on worker 0's port) or goroutine (a goroutine blocked in accept)")
 	accessLog := fs.Bool("log", false, "write an access log line per request to stdout")
 	stats := fs.Bool("stats", false, "print the ports' statistics to stderr every few seconds")
@@ -61,6 +63,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.MaxHeaderBytes = int(headerBytes)
+	if cfg.FileCache == 0 {
+		cfg.FileCache = -1 // the flag's 0 is "none"; Config's 0 is the default
+	}
 	if *stats && *statsEvery <= 0 {
 		fmt.Fprintln(stderr, "iocphttpd: -stats-every must be positive")
 		return 2

@@ -21,6 +21,12 @@ type Config struct {
 	MaxHeaderBytes int           // request line and header fields, in bytes; more is 431
 	ChunkSize      int           // file bytes read and sent per step, a multiple of 4096
 	Log            io.Writer     // access log, one line per request, written by every worker: safe for concurrent use; nil: none
+	// FileCache is how long a worker keeps a file it served open for
+	// the next requests of it (no open, fstat or close for them); a file
+	// changed or removed meanwhile may be served as it was for that long.
+	// 0: the default (1 s); negative: no cache, every request opens its
+	// file.
+	FileCache time.Duration
 	// AcceptGoroutine accepts connections in a goroutine blocked in
 	// accept(2) (one thread) instead of by an OpPoll on worker 0's port.
 	AcceptGoroutine bool
@@ -33,6 +39,7 @@ const (
 	DefaultMaxConns       = 4096
 	DefaultMaxHeaderBytes = 64 << 10
 	DefaultChunkSize      = 64 << 10
+	DefaultFileCache      = time.Second
 )
 
 // withDefaults fills the zero fields and checks the others.
@@ -60,6 +67,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.ChunkSize == 0 {
 		c.ChunkSize = DefaultChunkSize
+	}
+	switch {
+	case c.FileCache == 0:
+		c.FileCache = DefaultFileCache
+	case c.FileCache < 0:
+		c.FileCache = 0
 	}
 	switch {
 	case c.Workers < 0 || c.Workers > 1024:

@@ -52,7 +52,7 @@ type conn struct {
 	w           *worker
 	fd          int
 	slot        int
-	key, fkey   uintptr
+	key         uintptr
 	rcb, wcb    aiocb.AIOCB // its socket's read and write
 	fcb         aiocb.AIOCB // its file's read
 	op          op
@@ -76,7 +76,7 @@ type conn struct {
 }
 
 func newConn(w *worker, fd, slot int, gen uint32) *conn {
-	c := &conn{w: w, fd: fd, slot: slot, key: makeKey(kindConn, slot, gen), fkey: makeKey(kindFile, slot, gen)}
+	c := &conn{w: w, fd: fd, slot: slot, key: makeKey(kindConn, slot, gen)}
 	c.rbuf = make([]byte, min(4096, w.s.cfg.MaxHeaderBytes))
 	c.reqStart = w.now
 	for _, cb := range []*aiocb.AIOCB{&c.rcb, &c.wcb, &c.fcb} {
@@ -84,7 +84,6 @@ func newConn(w *worker, fd, slot int, gen uint32) *conn {
 	}
 	c.fcb.Opcode = aiocb.OpRead
 	c.fcb.Sigevent.Value = c
-	c.resp.ffd = -1
 	return c
 }
 

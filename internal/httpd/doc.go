@@ -15,9 +15,10 @@
 //   - a connection's socket, associated under a key naming its slot in the
 //     worker's table and a generation: ReadFile and WriteFile packets, the
 //     reads of its requests and the writes of its responses;
-//   - the file a connection is serving, associated under the connection's
-//     file key: AIO reads on the same port. The reads a turn of the loop
-//     asks for go to the kernel together, in one ListIO;
+//   - the files being served, associated under the file key: AIO reads on
+//     the same port, whose AIOCB (embedded in the connection) names the
+//     connection. The reads a turn of the loop asks for go to the kernel
+//     together, in one ListIO;
 //   - control packets posted by the server: shut down, force, continue.
 //
 // ReadFile and WriteFile complete at once when the socket is ready, with no
@@ -38,12 +39,21 @@
 // # The root
 //
 // Paths are checked before the file system sees them (no "." or ".."
-// segment, no NUL, no backslash, no encoded slash) and every file is opened
-// with openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS) relative to the root
-// directory, so the kernel itself refuses any resolution, through ".." or a
-// symbolic link, that would leave the root. Files are opened non-blocking
-// (a FIFO in the root cannot stall a worker) and only regular files are
-// served.
+// segment, no NUL, no backslash, no encoded slash) and every name is
+// opened with openat2(O_PATH, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)
+// relative to the root directory, so the kernel itself refuses any
+// resolution, through ".." or a symbolic link, that would leave the root.
+// Only a regular file is then opened for reading (through /proc/self/fd):
+// a device node's or FIFO's open never runs.
+//
+// # Open files
+//
+// A worker keeps a file it served open for Config.FileCache (1 s by
+// default), as nginx's open_file_cache does: the next requests for it in
+// that time cost no open, fstat or close. The descriptor names the inode,
+// so writes to the file show at once; a file replaced (renamed over) or
+// removed may be served as it was for at most that long. At most 512 files
+// per worker stay open.
 //
 // # Bounds
 //

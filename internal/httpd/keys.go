@@ -14,7 +14,7 @@ const (
 	kindControl = 0 // posted by the server; the slot field is the command
 	kindListen  = 1 // the listening socket's OpPoll
 	kindConn    = 2 // a connection's socket: its ReadFile and WriteFile packets, and continues
-	kindFile    = 3 // the file a connection serves: its AIO reads
+	kindFile    = 3 // a file being served: its AIO reads, whose AIOCB names the connection
 
 	maxSlots = 1 << slotBits
 	genMask  = 1<<genBits - 1

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/goiocp/goiocp/internal/sys"
-	"golang.org/x/sys/unix"
 )
 
 // response is the state of the response a connection is sending.
@@ -22,15 +21,14 @@ type response struct {
 	target  string
 	proto   string
 	start   time.Time
-	ffd     int // the file served; -1: none
-	direct  bool
-	buf     []byte // response buffer while the file is read
-	off     int64  // the file's next byte to send
-	remain  int64  // file bytes still to send
-	skew    int    // of the chunk read last, the bytes before off (O_DIRECT alignment)
-	want    int    // of the chunk read last, the bytes wanted
-	headOut bool   // the header has been written
-	bytes   int64  // body bytes written, for the log
+	file    *openFile // the file served, from the worker's cache; nil: none
+	buf     []byte    // response buffer while the file is read
+	off     int64     // the file's next byte to send
+	remain  int64     // file bytes still to send
+	skew    int       // of the chunk read last, the bytes before off (O_DIRECT alignment)
+	want    int       // of the chunk read last, the bytes wanted
+	headOut bool      // the header has been written
+	bytes   int64     // body bytes written, for the log
 }
 
 // serve answers the request whose header block is b.
@@ -65,9 +63,10 @@ func (c *conn) serve(b []byte) step {
 	if bad != 0 {
 		return c.refuse(bad)
 	}
-	fd, info, code := c.open(rel)
-	if code == 0 && info.Dir {
-		sys.CloseFd(fd)
+	files := &w.files
+	f, code := files.get(rel)
+	if code == 0 && f.info.Dir {
+		files.put(f)
 		if !isDir {
 			// One leading slash: "//host/dir" must not become a
 			// redirect to another host.
@@ -78,73 +77,17 @@ func (c *conn) serve(b []byte) step {
 			return c.status(http.StatusMovedPermanently, "Location", loc)
 		}
 		rel = path.Join(rel, "index.html")
-		fd, info, code = c.open(rel)
-		if code == 0 && !info.Reg {
-			sys.CloseFd(fd)
+		f, code = files.get(rel)
+		if code == 0 && !f.info.Reg {
+			files.put(f)
 			code = http.StatusNotFound
 		}
 	}
 	if code != 0 {
 		return c.status(code, "", "")
 	}
-	c.resp.ffd = fd
-	return c.file(req, rel, info)
-}
-
-// open opens rel beneath the root: a regular file (open for reading) or a
-// directory (an O_PATH descriptor), or the status that answers the
-// request. The name is first opened O_PATH, which runs no driver code, and
-// only a regular file is then opened for reading, through that descriptor:
-// a device node in the root is never opened, whatever its open would do
-// (a watchdog's, a tape's), and a FIFO never blocks a worker.
-func (c *conn) open(rel string) (int, sys.FileInfo, int) {
-	pfd, err := sys.OpenBeneath(c.w.s.rootfd, rel, unix.O_PATH)
-	if err != nil {
-		return -1, sys.FileInfo{}, openStatus(err)
-	}
-	info, err := sys.Fstat(pfd)
-	switch {
-	case err != nil:
-		sys.CloseFd(pfd)
-		return -1, info, http.StatusInternalServerError
-	case info.Dir:
-		return pfd, info, 0
-	case !info.Reg:
-		sys.CloseFd(pfd)
-		return -1, info, http.StatusNotFound
-	}
-	// O_NONBLOCK: a file under a lease being broken fails at once with
-	// EAGAIN (503) instead of holding the worker.
-	flags := unix.O_RDONLY | unix.O_NONBLOCK
-	direct := c.w.s.cfg.Direct
-	if direct {
-		flags |= unix.O_DIRECT
-	}
-	fd, err := sys.Reopen(pfd, flags)
-	if err == syscall.EINVAL && direct {
-		direct = false // no O_DIRECT on this file system
-		fd, err = sys.Reopen(pfd, flags&^unix.O_DIRECT)
-	}
-	sys.CloseFd(pfd)
-	if err != nil {
-		return -1, info, openStatus(err)
-	}
-	c.resp.direct = direct
-	return fd, info, 0
-}
-
-// openStatus is the status of a failed open: a name that is not there,
-// or that leads out of the root, is not found.
-func openStatus(err error) int {
-	switch err {
-	case syscall.ENOENT, syscall.ENOTDIR, syscall.EXDEV, syscall.ELOOP, syscall.ENAMETOOLONG, syscall.ENXIO:
-		return http.StatusNotFound
-	case syscall.EACCES, syscall.EPERM:
-		return http.StatusForbidden
-	case syscall.EAGAIN:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
+	c.resp.file = f
+	return c.file(req, rel, f.info)
 }
 
 // file answers a GET or HEAD of an open regular file: the header now,
@@ -196,13 +139,6 @@ func (c *conn) file(req *http.Request, name string, info sys.FileInfo) step {
 		c.out = c.hd.b
 		return stepSend
 	}
-	// The file's reads complete to this port under the connection's
-	// file key.
-	if err := w.port.Associate(c.resp.ffd, c.fkey); err != nil {
-		c.releaseFile()
-		c.closeAfter = true
-		return c.status(http.StatusInternalServerError, "", "")
-	}
 	c.resp.off, c.resp.remain = r.start, r.length
 	c.resp.buf = w.buffer()
 	return stepFile
@@ -231,17 +167,18 @@ func (c *conn) readFile() step {
 	r := &c.resp
 	chunk := int64(c.w.s.cfg.ChunkSize)
 	start, skew := r.off, int64(0)
-	if r.direct {
+	direct := r.file.direct
+	if direct {
 		start = r.off &^ (pageSize - 1)
 		skew = r.off - start
 	}
 	want := min(r.remain, chunk-skew)
 	n := skew + want
-	if r.direct {
+	if direct {
 		n = (n + pageSize - 1) &^ (pageSize - 1)
 	}
 	r.skew, r.want = int(skew), int(want)
-	c.fcb.Fildes = r.ffd
+	c.fcb.Fildes = r.file.fd
 	c.fcb.Offset = start
 	c.fcb.Buf = r.buf[pageSize : pageSize+int(n)]
 	c.op = opFile
@@ -309,7 +246,7 @@ func (c *conn) refuse(code int) step {
 
 // newResponse is the state of a response to a request not yet parsed.
 func newResponse(now time.Time) response {
-	return response{ffd: -1, start: now, method: "-", target: "-", proto: "-"}
+	return response{start: now, method: "-", target: "-", proto: "-"}
 }
 
 // short ends a header for a short text body and queues both.
@@ -326,11 +263,11 @@ func (c *conn) short(body string, head bool) step {
 	return stepSend
 }
 
-// releaseFile closes the response's file and gives its buffer back.
+// releaseFile gives the response's file and buffer back.
 func (c *conn) releaseFile() {
-	if c.resp.ffd >= 0 {
-		sys.CloseFd(c.resp.ffd)
-		c.resp.ffd = -1
+	if c.resp.file != nil {
+		c.w.files.put(c.resp.file)
+		c.resp.file = nil
 	}
 	if c.resp.buf != nil {
 		c.w.putBuffer(c.resp.buf)

@@ -47,6 +47,7 @@ type worker struct {
 
 	draining, forcing bool
 
+	files        fileCache
 	batch, spare []*aiocb.AIOCB // file reads to submit at the end of the turn
 	bufs         [][]byte       // free response buffers
 
@@ -68,6 +69,7 @@ func newWorker(s *Server, id int, p *port.Port) *worker {
 	}
 	w.sweepEvery = min(s.cfg.HeaderTimeout, s.cfg.IdleTimeout, lingerTime) / 8
 	w.sweepEvery = max(w.sweepEvery, 5*time.Millisecond)
+	w.files = fileCache{w: w, valid: s.cfg.FileCache, m: map[string]*openFile{}}
 	return w
 }
 
@@ -118,6 +120,7 @@ func (w *worker) loop() {
 	if w.log != nil {
 		w.log.Flush()
 	}
+	w.files.closeAll()
 	w.port.Close()
 }
 
@@ -147,7 +150,13 @@ func (w *worker) dispatch(pkt completion.Packet) {
 	case kindListen:
 		w.accepting = false
 		w.acceptAll()
-	case kindConn, kindFile:
+	case kindFile:
+		// One key for every file: the AIOCB names the connection, which
+		// may be gone (cut with its read in flight).
+		if c, ok := pkt.CB.Sigevent.Value.(*conn); ok && c.slot < len(w.conns) && w.conns[c.slot] == c {
+			c.packet(pkt)
+		}
+	case kindConn:
 		slot := keySlot(pkt.Key)
 		if slot >= len(w.conns) || w.conns[slot] == nil || w.gens[slot] != keyGen(pkt.Key) {
 			return // about a connection that is gone
@@ -312,6 +321,7 @@ func (w *worker) sweep() {
 			c.cut()
 		}
 	}
+	w.files.sweep(w.now)
 	if !w.pauseTill.IsZero() && !w.now.Before(w.pauseTill) {
 		w.pauseTill = time.Time{}
 		if !w.draining && !w.accepting && w.lfd >= 0 {
