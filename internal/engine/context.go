@@ -395,6 +395,11 @@ func (c *Context) fillLocked(i int32, r *Request) {
 func (c *Context) submitIocbs(iocbs []*abi.IOCB, reqs []*Request) map[int]syscall.Errno {
 	c.mu.Lock()
 	c.signalLocked(reqs)
+	// Whether io_submit may be a raw call is read here, under c.mu, for
+	// every request: once one is submitted it may complete and be reused
+	// (its fields rewritten under c.mu) while this loop still runs, an
+	// order the kernel's event gives but the race detector cannot see.
+	blocking := lastBlocking(reqs)
 	c.mu.Unlock()
 	var failed map[int]syscall.Errno
 	done := 0
@@ -402,7 +407,7 @@ func (c *Context) submitIocbs(iocbs []*abi.IOCB, reqs []*Request) map[int]syscal
 	for done < len(iocbs) {
 		var n int
 		var err error
-		if allRaw(reqs[done:]) {
+		if done > blocking {
 			n, err = sys.IoSubmitNowait(c.kctx, iocbs[done:])
 		} else {
 			n, err = sys.IoSubmit(c.kctx, iocbs[done:])
@@ -410,7 +415,10 @@ func (c *Context) submitIocbs(iocbs []*abi.IOCB, reqs []*Request) map[int]syscal
 		if err != nil {
 			e := err.(syscall.Errno)
 			if e == syscall.EOPNOTSUPP && c.dropNowait(iocbs[done:], reqs[done:]) {
-				continue // resubmit them without RWF_NOWAIT
+				// Resubmit them without RWF_NOWAIT; none of reqs[done:] is
+				// in the kernel, so their modes may be read again.
+				blocking = done + lastBlocking(reqs[done:])
+				continue
 			}
 			if e == syscall.EAGAIN && again < 100 {
 				// The kernel's own accounting ran out (per-CPU batching can hide
@@ -462,14 +470,16 @@ func direction(cmd uint16) uint8 {
 // noDirection is direction of a command that never carries RWF_NOWAIT.
 const noDirection = 8
 
-// allRaw reports whether io_submit cannot block for any of reqs.
-func allRaw(reqs []*Request) bool {
-	for _, r := range reqs {
-		if !r.raw {
-			return false
+// lastBlocking returns the index of the last of reqs for which io_submit
+// may block (not raw), or -1: io_submit of reqs[i:] cannot block for any i
+// above it.
+func lastBlocking(reqs []*Request) int {
+	for i := len(reqs) - 1; i >= 0; i-- {
+		if !reqs[i].raw {
+			return i
 		}
 	}
-	return true
+	return -1
 }
 
 // dropNowait handles io_submit refusing the RWF_NOWAIT of iocbs[0]
