@@ -28,6 +28,14 @@
 // depth; calls beyond it wait, parked, for room. Buffered reads and writes
 // the kernel would block on go to the engine's bounded workers.
 //
+// A buffered read that misses the page cache goes, where the kernel allows
+// io_uring, to one process-wide ring (ring.go; up to 2,048 reads in flight),
+// since io_uring reads a buffered file asynchronously: the miss's I/O
+// starts and the read completes from the page's wake-up, with no thread
+// waiting, while native AIO would run it inside io_submit. Without
+// io_uring (kernel.io_uring_disabled, seccomp) misses take bounded plain
+// preads and the ports' workers.
+//
 // Writes follow the same path: RWF_NOWAIT in the caller where the file
 // system honours it, else a port request. A buffered write to a file system
 // that cannot write without waiting (ext4's buffered writes) is a pwrite in

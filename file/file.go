@@ -243,9 +243,18 @@ func (f *File) readOnce(ctx context.Context, b []byte, off int64) (int, error) {
 		// os.File does; even with RWF_NOWAIT a read that starts readahead
 		// may wait in the block layer for a free request. The others go
 		// to the ports.
+		ring := f.pl.ring
 		select {
 		case readers <- struct{}{}:
 			res := sys.PreadNowait(f.fd, b, off)
+			if res == -int64(syscall.EAGAIN) && ring != nil {
+				// A miss: the ring waits for the page without a thread.
+				<-readers
+				if res, ok := ring.read(f.fd, b, off); ok {
+					return result(res)
+				}
+				readers <- struct{}{}
+			}
 			switch {
 			case res == -int64(syscall.EAGAIN):
 				res = sys.Pread(f.fd, b, off)
@@ -256,6 +265,11 @@ func (f *File) readOnce(ctx context.Context, b []byte, off int64) (int, error) {
 			<-readers
 			return result(res)
 		default:
+			if ring != nil {
+				if res, ok := ring.read(f.fd, b, off); ok {
+					return result(res)
+				}
+			}
 		}
 	}
 	if f.direct && active.Load() == 0 {

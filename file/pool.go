@@ -32,6 +32,7 @@ var active atomic.Int64
 // pool is the set of shared ports, with the count of open Files using it.
 type pool struct {
 	ports []*sharedPort
+	ring  *ringReader // buffered misses (ring.go); nil without io_uring
 }
 
 var pools struct {
@@ -86,6 +87,7 @@ func newPool() (*pool, error) {
 		}
 		pl.ports = append(pl.ports, &sharedPort{p: p, turn: make(chan struct{}, 1)})
 	}
+	pl.ring = newRingReader()
 	return pl, nil
 }
 
@@ -94,6 +96,9 @@ func newPool() (*pool, error) {
 func (pl *pool) close() {
 	for _, sp := range pl.ports {
 		sp.p.Close()
+	}
+	if pl.ring != nil {
+		pl.ring.close()
 	}
 }
 
