@@ -156,16 +156,9 @@ type FileInfo struct {
 
 // Fstat describes the file open as fd.
 func Fstat(fd int) (FileInfo, error) {
-	var st unix.Stat_t
-	for {
-		err := unix.Fstat(fd, &st)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return FileInfo{}, err
-		}
-		break
+	st, err := fstat(fd)
+	if err != nil {
+		return FileInfo{}, err
 	}
 	mode := st.Mode & unix.S_IFMT
 	return FileInfo{Size: st.Size, Dir: mode == unix.S_IFDIR, Reg: mode == unix.S_IFREG, Mtime: st.Mtim.Sec}, nil

@@ -20,16 +20,9 @@ const (
 // /dev/null and /dev/zero have positions. Like Identify, its fstat goes
 // through the scheduler.
 func Classify(fd int) (FileID, int, error) {
-	var st unix.Stat_t
-	for {
-		err := unix.Fstat(fd, &st)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return FileID{}, KindFile, err
-		}
-		break
+	st, err := fstat(fd)
+	if err != nil {
+		return FileID{}, KindFile, err
 	}
 	id := FileID{uint64(st.Dev), st.Ino}
 	switch st.Mode & unix.S_IFMT {
@@ -43,6 +36,17 @@ func Classify(fd int) (FileID, int, error) {
 		}
 	}
 	return id, KindFile, nil
+}
+
+// fstat is fstat(2), retried on EINTR.
+func fstat(fd int) (unix.Stat_t, error) {
+	var st unix.Stat_t
+	for {
+		err := unix.Fstat(fd, &st)
+		if err != syscall.EINTR {
+			return st, err
+		}
+	}
 }
 
 // EpollFor returns a new epoll instance watching fd for reading (or for
