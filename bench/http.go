@@ -243,28 +243,6 @@ func cpuOf(pid string) time.Duration {
 	return time.Duration(u+k) * time.Second / 100 // USER_HZ
 }
 
-// sampleThreadsOf samples process pid's threads every interval until the
-// returned func is called, which returns the most seen.
-func sampleThreadsOf(pid string, interval time.Duration) func() int {
-	done := make(chan struct{})
-	result := make(chan int)
-	go func() {
-		peak := 0
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			peak = max(peak, threadsOf(pid))
-			select {
-			case <-t.C:
-			case <-done:
-				result <- max(peak, threadsOf(pid))
-				return
-			}
-		}
-	}()
-	return func() int { close(done); return <-result }
-}
-
 // ServeHTTP is the body of iocpbench -http-serve: it runs server name over
 // root on a free loopback port, prints "listening on ADDR" to stderr, and
 // serves until SIGTERM or SIGINT.

@@ -32,6 +32,11 @@ func threadsOf(pid string) int {
 // the returned func is called, which returns the most seen, the count at
 // that moment included.
 func sampleThreads(interval time.Duration) (stop func() int) {
+	return sampleThreadsOf("self", interval)
+}
+
+// sampleThreadsOf is sampleThreads for process pid ("self", or a number).
+func sampleThreadsOf(pid string, interval time.Duration) (stop func() int) {
 	done := make(chan struct{})
 	result := make(chan int)
 	go func() {
@@ -39,11 +44,11 @@ func sampleThreads(interval time.Duration) (stop func() int) {
 		defer t.Stop()
 		peak := 0
 		for {
-			peak = max(peak, osThreads())
+			peak = max(peak, threadsOf(pid))
 			select {
 			case <-t.C:
 			case <-done:
-				result <- max(peak, osThreads())
+				result <- max(peak, threadsOf(pid))
 				return
 			}
 		}
