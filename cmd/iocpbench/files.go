@@ -54,7 +54,7 @@ func runFiles(gs []int, dirs map[string]string, directs []bool, rounds int, d ti
 							got[eng] = append(got[eng], res)
 						}
 					}
-					a, b := medianFile(got["file"]), medianFile(got["osfile"])
+					a, b := medianBy(got["file"], fileRate), medianBy(got["osfile"], fileRate)
 					open, op := "buffered", "read"
 					if direct {
 						open = "O_DIRECT"
@@ -122,22 +122,7 @@ func fileOne(arg string) error {
 
 func us(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
 
-func medianFile(rs []bench.FileResult) bench.FileResult {
-	best := rs[0]
-	// The median by IOPS: sort a copy (rounds are few).
-	s := append([]bench.FileResult(nil), rs...)
-	for i := range s {
-		for j := i + 1; j < len(s); j++ {
-			if s[j].IOPS < s[i].IOPS {
-				s[i], s[j] = s[j], s[i]
-			}
-		}
-	}
-	if len(s) > 0 {
-		best = s[len(s)/2]
-	}
-	return best
-}
+func fileRate(r bench.FileResult) float64 { return r.IOPS }
 
 // makeDataFile writes size bytes of pseudo-random data to path unless a
 // file of that size is there.

@@ -100,9 +100,9 @@ func runHTTP(connList string, rounds int, d time.Duration, tmpfs, disk string, w
 						got[name] = append(got[name], res)
 					}
 				}
-				base := httpMedian(got["nethttp"]).PerSec
+				base := medianBy(got["nethttp"], httpRate).PerSec
 				for _, name := range bench.HTTPServers {
-					m := httpMedian(got[name])
+					m := medianBy(got[name], httpRate)
 					dev := "–"
 					if m.DeviceReads >= 0 && m.Requests > 0 {
 						dev = fmt.Sprintf("%.2f", float64(m.DeviceReads)/float64(m.Requests))
@@ -127,19 +127,7 @@ func runHTTP(connList string, rounds int, d time.Duration, tmpfs, disk string, w
 	return nil
 }
 
-func httpMedian(rs []bench.HTTPResult) bench.HTTPResult {
-	rs = slices.Clone(rs)
-	slices.SortFunc(rs, func(a, b bench.HTTPResult) int {
-		switch {
-		case a.PerSec < b.PerSec:
-			return -1
-		case a.PerSec > b.PerSec:
-			return 1
-		}
-		return 0
-	})
-	return rs[len(rs)/2]
-}
+func httpRate(r bench.HTTPResult) float64 { return r.PerSec }
 
 // straceCell counts the system calls of the server while wrk runs range4k
 // over 64 connections for 2 s, and prints the calls per request and the
@@ -240,9 +228,9 @@ func runAccept(exe string, conns []int, rounds int, d time.Duration, tmpfs strin
 				got[name] = append(got[name], res)
 			}
 		}
-		base := httpMedian(got["nethttp"]).PerSec
+		base := medianBy(got["nethttp"], httpRate).PerSec
 		for _, name := range bench.AcceptServers {
-			m := httpMedian(got[name])
+			m := medianBy(got[name], httpRate)
 			fmt.Printf("| %d | %s | %.0f | %.0f | %.0f | %.1f | %d | %d | %.2f |\n", n, name, m.PerSec, us(m.P50), us(m.P99),
 				us(m.CPUPerReq), m.Threads, m.SocketErrors, m.PerSec/base)
 		}

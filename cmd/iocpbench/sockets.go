@@ -3,6 +3,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"runtime"
 	"slices"
@@ -41,9 +42,9 @@ func runSockets(connList, sizeList string, rounds int, d time.Duration) error {
 					got[eng] = append(got[eng], res)
 				}
 			}
-			base := median(got["netconn"]).PerSec
+			base := medianBy(got["netconn"], socketRate).PerSec
 			for _, eng := range bench.SocketEngines {
-				m := median(got[eng])
+				m := medianBy(got[eng], socketRate)
 				perWake, atOnce := "", ""
 				if eng == "ports" {
 					perWake, atOnce = fmt.Sprintf("%.1f", m.PerWake), fmt.Sprintf("%.0f %%", 100*m.AtOnce)
@@ -57,20 +58,15 @@ func runSockets(connList, sizeList string, rounds int, d time.Duration) error {
 	return nil
 }
 
-// median returns the run with the median rate.
-func median(rs []bench.SocketResult) bench.SocketResult {
+// medianBy returns the run whose rate is the median of rs (the upper of
+// the two middle ones for an even count).
+func medianBy[T any](rs []T, rate func(T) float64) T {
 	rs = slices.Clone(rs)
-	slices.SortFunc(rs, func(a, b bench.SocketResult) int {
-		switch {
-		case a.PerSec < b.PerSec:
-			return -1
-		case a.PerSec > b.PerSec:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(rs, func(a, b T) int { return cmp.Compare(rate(a), rate(b)) })
 	return rs[len(rs)/2]
 }
+
+func socketRate(r bench.SocketResult) float64 { return r.PerSec }
 
 func ints(list string) ([]int, error) {
 	var out []int
