@@ -51,9 +51,6 @@ var ringWaits = sync.Pool{New: func() any { return &ringWait{res: make(chan int3
 
 // newRingReader returns the ring, or nil where io_uring cannot be used.
 func newRingReader() *ringReader {
-	if sys.ProbeIOURing() != nil {
-		return nil
-	}
 	ring, err := sys.NewURing(ringDepth, 0)
 	if err != nil {
 		return nil
