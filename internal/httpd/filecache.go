@@ -3,7 +3,9 @@
 package httpd
 
 import (
+	"mime"
 	"net/http"
+	"path"
 	"syscall"
 	"time"
 
@@ -27,6 +29,8 @@ type openFile struct {
 	fd      int
 	info    sys.FileInfo
 	direct  bool
+	ctype   string // Content-Type, by the name's extension
+	lastMod string // Last-Modified
 	opened  time.Time
 	refs    int  // responses using it
 	dropped bool // out of the cache: closed when the last response is done
@@ -163,7 +167,12 @@ func (w *worker) openName(rel string) (*openFile, int) {
 		sys.CloseFd(fd)
 		return nil, http.StatusInternalServerError
 	}
-	return &openFile{rel: rel, fd: fd, info: info, direct: direct}, 0
+	ctype := mime.TypeByExtension(path.Ext(rel))
+	if ctype == "" {
+		ctype = "application/octet-stream"
+	}
+	lastMod := string(httpDate(nil, time.Unix(info.Mtime, 0)))
+	return &openFile{rel: rel, fd: fd, info: info, direct: direct, ctype: ctype, lastMod: lastMod}, 0
 }
 
 // openStatus is the status of a failed open: a name that is not there,

@@ -3,15 +3,12 @@
 package httpd
 
 import (
-	"mime"
 	"net/http"
 	"path"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/goiocp/goiocp/internal/sys"
 )
 
 // response is the state of the response a connection is sending.
@@ -87,19 +84,20 @@ func (c *conn) serve(b []byte) step {
 		return c.status(code, "", "")
 	}
 	c.resp.file = f
-	return c.file(req, rel, f.info)
+	return c.file(req, f)
 }
 
 // file answers a GET or HEAD of an open regular file: the header now,
 // the body by file reads.
-func (c *conn) file(req *http.Request, name string, info sys.FileInfo) step {
+func (c *conn) file(req *http.Request, f *openFile) step {
+	info := f.info
 	w := c.w
 	mtime := time.Unix(info.Mtime, 0)
 	if ims := req.Header.Get("If-Modified-Since"); ims != "" && req.Header.Get("If-None-Match") == "" {
 		if t, err := http.ParseTime(ims); err == nil && !mtime.After(t) {
 			c.resp.status = http.StatusNotModified
 			c.hd.status(w.dateNow(), http.StatusNotModified)
-			c.lastModified(mtime)
+			c.hd.field("Last-Modified", f.lastMod)
 			c.hd.end(c.closeAfter, c.keepAlive10)
 			c.out = c.hd.b
 			return stepSend
@@ -123,13 +121,9 @@ func (c *conn) file(req *http.Request, name string, info sys.FileInfo) step {
 	}
 	c.resp.status = code
 	c.hd.status(w.dateNow(), code)
-	ctype := mime.TypeByExtension(path.Ext(name))
-	if ctype == "" {
-		ctype = "application/octet-stream"
-	}
-	c.hd.field("Content-Type", ctype)
+	c.hd.field("Content-Type", f.ctype)
 	c.hd.int("Content-Length", r.length)
-	c.lastModified(mtime)
+	c.hd.field("Last-Modified", f.lastMod)
 	c.hd.field("Accept-Ranges", "bytes")
 	if code == http.StatusPartialContent {
 		c.hd.contentRange(r, info.Size)
@@ -153,12 +147,6 @@ func (c *conn) ifRange(req *http.Request, mtime time.Time) bool {
 	}
 	t, err := http.ParseTime(v)
 	return err == nil && t.Equal(mtime)
-}
-
-func (c *conn) lastModified(t time.Time) {
-	c.hd.b = append(c.hd.b, "Last-Modified: "...)
-	c.hd.b = httpDate(c.hd.b, t)
-	c.hd.b = append(c.hd.b, "\r\n"...)
 }
 
 // readFile asks for the file's next chunk: the rest of the range, up to
