@@ -6,8 +6,11 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/goiocp/goiocp/port"
 )
 
 // Job is one cell of the matrix as an engine sees it.
@@ -55,15 +58,20 @@ type Engine interface {
 const (
 	EnginePorts           = "ports"
 	EnginePortsKWait      = "ports-kwait"
+	EnginePortsURing      = "ports-uring"
+	EnginePortsURingKWait = "ports-uring-kwait"
 	EngineGlobalEBUSY     = "global-ebusy"
 	EngineGlobalCollector = "global-collector"
 	EngineReadAt          = "readat"
 	EngineFioLibaio       = "fio-libaio"
 	EngineFioIOUring      = "fio-io_uring"
+	// EngineFioIOUringFixed is fio's io_uring with registered files and
+	// fixed buffers (registerfiles=1, fixedbufs=1), its fastest setup.
+	EngineFioIOUringFixed = "fio-io_uring-fixed"
 )
 
 // AllEngineNames lists every engine in the order the runner alternates them.
-var AllEngineNames = []string{EnginePorts, EnginePortsKWait, EngineGlobalEBUSY, EngineGlobalCollector, EngineReadAt, EngineFioLibaio, EngineFioIOUring}
+var AllEngineNames = []string{EnginePorts, EnginePortsURing, EnginePortsKWait, EnginePortsURingKWait, EngineGlobalEBUSY, EngineGlobalCollector, EngineReadAt, EngineFioLibaio, EngineFioIOUring, EngineFioIOUringFixed}
 
 // FioHint is how to install fio, printed when fio engines are asked for but
 // fio is not on PATH.
@@ -82,7 +90,7 @@ func ParseEngines(s string) (engines []Engine, notes []string, err error) {
 		case "global":
 			names = append(names, EngineGlobalEBUSY, EngineGlobalCollector)
 		case "fio":
-			names = append(names, EngineFioLibaio, EngineFioIOUring)
+			names = append(names, EngineFioLibaio, EngineFioIOUring, EngineFioIOUringFixed)
 		default:
 			names = append(names, n)
 		}
@@ -99,18 +107,29 @@ func ParseEngines(s string) (engines []Engine, notes []string, err error) {
 			engines = append(engines, Ports{})
 		case EnginePortsKWait:
 			engines = append(engines, Ports{KernelWait: true})
+		case EnginePortsURing, EnginePortsURingKWait:
+			if !slices.Contains(port.Engines(), port.EngineIOURing) {
+				_, err := port.New(port.WithEngine(port.EngineIOURing))
+				notes = append(notes, fmt.Sprintf("%s skipped: %v", n, err))
+				continue
+			}
+			engines = append(engines, Ports{URing: true, KernelWait: n == EnginePortsURingKWait})
 		case EngineGlobalEBUSY:
 			engines = append(engines, Global{Collector: false})
 		case EngineGlobalCollector:
 			engines = append(engines, Global{Collector: true})
 		case EngineReadAt:
 			engines = append(engines, ReadAt{})
-		case EngineFioLibaio, EngineFioIOUring:
+		case EngineFioLibaio, EngineFioIOUring, EngineFioIOUringFixed:
 			if fioErr != nil {
 				if !seen["fio-note"] {
 					notes = append(notes, FioHint)
 					seen["fio-note"] = true
 				}
+				continue
+			}
+			if n == EngineFioIOUringFixed {
+				engines = append(engines, Fio{Path: fio, IOEngine: "io_uring", Fixed: true})
 				continue
 			}
 			engines = append(engines, Fio{Path: fio, IOEngine: strings.TrimPrefix(n, "fio-")})

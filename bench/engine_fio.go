@@ -21,10 +21,16 @@ import (
 type Fio struct {
 	Path     string // the fio binary
 	IOEngine string
+	Fixed    bool // io_uring with registered files and fixed buffers
 }
 
-// Name returns "fio-" and the ioengine.
-func (f Fio) Name() string { return "fio-" + f.IOEngine }
+// Name returns "fio-" and the ioengine, "-fixed" added with Fixed.
+func (f Fio) Name() string {
+	if f.Fixed {
+		return EngineFioIOUringFixed
+	}
+	return "fio-" + f.IOEngine
+}
 
 // Args returns fio's command line for job, without the binary.
 func (f Fio) Args(job Job) []string {
@@ -33,7 +39,11 @@ func (f Fio) Args(job Job) []string {
 		direct = "1"
 	}
 	ms := max(job.Duration.Milliseconds(), 1)
-	return []string{
+	var extra []string
+	if f.Fixed {
+		extra = []string{"--registerfiles=1", "--fixedbufs=1"}
+	}
+	return append([]string{
 		"--name=iocpbench",
 		"--filename=" + job.Target.Path,
 		"--size=" + strconv.FormatInt(job.Target.Size, 10),
@@ -52,7 +62,7 @@ func (f Fio) Args(job Job) []string {
 		"--randrepeat=0",
 		"--invalidate=0",
 		"--output-format=json",
-	}
+	}, extra...)
 }
 
 // Run runs fio for job and parses its JSON report.

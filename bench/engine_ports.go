@@ -17,14 +17,21 @@ import (
 // GetQueuedCompletionStatusEx, resubmitting what it harvested as one
 // ListIO batch. With KernelWait its ports are made with
 // port.WithKernelWait: no eventfd signal per request, and a waiter sleeps
-// in io_getevents.
+// in io_getevents. With URing the ports run on io_uring
+// (port.WithEngine(port.EngineIOURing)), the same code otherwise.
 type Ports struct {
 	KernelWait bool
+	URing      bool
 }
 
-// Name returns "ports", or "ports-kwait" with KernelWait.
+// Name returns "ports", "ports-kwait", "ports-uring" or "ports-uring-kwait".
 func (e Ports) Name() string {
-	if e.KernelWait {
+	switch {
+	case e.URing && e.KernelWait:
+		return EnginePortsURingKWait
+	case e.URing:
+		return EnginePortsURing
+	case e.KernelWait:
 		return EnginePortsKWait
 	}
 	return EnginePorts
@@ -43,6 +50,9 @@ type portsState struct {
 // Run runs job.
 func (e Ports) Run(ctx context.Context, job Job) (Sample, error) {
 	opts := []port.Option{port.WithDepth(job.QD)}
+	if e.URing {
+		opts = append(opts, port.WithEngine(port.EngineIOURing))
+	}
 	if e.KernelWait {
 		opts = append(opts, port.WithKernelWait())
 	}

@@ -31,7 +31,7 @@ import (
 // acceptor comparison (iocphttpd with its acceptor goroutine beside its
 // OpPoll acceptor).
 var (
-	HTTPServers   = []string{"iocphttpd", "nethttp"}
+	HTTPServers   = withURing([]string{"iocphttpd", "nethttp"}, "iocphttpd", "iocphttpd-uring")
 	AcceptServers = []string{"iocphttpd", "iocphttpd-goroutine", "nethttp"}
 )
 
@@ -105,6 +105,9 @@ func StartHTTPServer(exe, name, root string, direct bool) (*HTTPServer, error) {
 		args = append(args, "-http-direct")
 	}
 	cmd := exec.Command(exe, args...)
+	if name == "iocphttpd-uring" {
+		cmd.Env = append(os.Environ(), "GOIOCP_ENGINE=io_uring")
+	}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, err
@@ -248,7 +251,7 @@ func cpuOf(pid string) time.Duration {
 // serves until SIGTERM or SIGINT.
 func ServeHTTP(name, root string, direct bool, stop <-chan os.Signal) error {
 	switch name {
-	case "iocphttpd", "iocphttpd-goroutine":
+	case "iocphttpd", "iocphttpd-goroutine", "iocphttpd-uring": // -uring: GOIOCP_ENGINE=io_uring, set by StartHTTPServer
 		srv, err := httpd.Start(httpd.Config{Addr: "127.0.0.1:0", Root: root, Direct: direct, AcceptGoroutine: name == "iocphttpd-goroutine"})
 		if err != nil {
 			return err

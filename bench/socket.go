@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,11 +30,23 @@ import (
 //     share of the connections associated under their index; each worker
 //     runs one loop over GetQueuedCompletionStatusEx and answers with
 //     Port.ReadFile/WriteFile, which complete at once when they can;
+//   - "ports-uring": the same on io_uring ports;
 //   - "netconn": a goroutine per connection reading and writing its
 //     net.Conn, as Go servers are written.
 
-// SocketEngines are the echo servers RunSockets knows.
-var SocketEngines = []string{"ports", "netconn"}
+// SocketEngines are the echo servers RunSockets knows ("ports-uring" only
+// where io_uring is usable).
+var SocketEngines = withURing([]string{"ports", "netconn"}, "ports", "ports-uring")
+
+// withURing returns names with uring inserted after after, when this
+// kernel lets ports run on io_uring.
+func withURing(names []string, after, uring string) []string {
+	if !slices.Contains(port.Engines(), port.EngineIOURing) {
+		return names
+	}
+	i := slices.Index(names, after) + 1
+	return slices.Insert(names, i, uring)
+}
 
 // SocketConfig is one cell of the socket benchmark.
 type SocketConfig struct {
@@ -89,7 +102,9 @@ func RunSockets(cfg SocketConfig) (SocketResult, error) {
 	var srv echoServer
 	switch cfg.Engine {
 	case "ports":
-		srv, err = newPortsEcho(servers, cfg.Size)
+		srv, err = newPortsEcho(servers, cfg.Size, port.EngineAIO)
+	case "ports-uring":
+		srv, err = newPortsEcho(servers, cfg.Size, port.EngineIOURing)
 	case "netconn":
 		srv = newConnEcho(servers, cfg.Size)
 	default:
@@ -215,7 +230,7 @@ type sockConn struct {
 	rd, wr aiocb.AIOCB // the overlapped structures of its read and write
 }
 
-func newPortsEcho(conns []net.Conn, size int) (*portsEcho, error) {
+func newPortsEcho(conns []net.Conn, size int, eng port.Engine) (*portsEcho, error) {
 	e := &portsEcho{}
 	workers := runtime.GOMAXPROCS(0)
 	per := make([][]*sockConn, workers)
@@ -230,7 +245,7 @@ func newPortsEcho(conns []net.Conn, size int) (*portsEcho, error) {
 		per[w] = append(per[w], &sockConn{fd: int(f.Fd()), buf: make([]byte, size)})
 	}
 	for w := range workers {
-		p, err := port.New(port.WithDepth(2*len(per[w]) + 8))
+		p, err := port.New(port.WithDepth(2*len(per[w])+8), port.WithEngine(eng))
 		if err != nil {
 			e.close()
 			return nil, err

@@ -7,6 +7,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/goiocp/goiocp/internal/testutil"
 	"github.com/goiocp/goiocp/libaio"
 )
 
@@ -18,13 +19,15 @@ func TestMain(m *testing.M) {
 	if q, err := libaio.QueueInit(1); err == nil {
 		q.Release()
 	}
-	before := openFds()
-	code := m.Run()
-	if after := openFds(); code == 0 && after > before {
-		fmt.Fprintf(os.Stderr, "leaked %d file descriptors\n", after-before)
-		code = 1
-	}
-	os.Exit(code)
+	os.Exit(testutil.OnEachEngine(func() int {
+		before := openFds()
+		code := m.Run()
+		if after := openFds(); code == 0 && after > before {
+			fmt.Fprintf(os.Stderr, "leaked %d file descriptors\n", after-before)
+			code = 1
+		}
+		return code
+	}))
 }
 
 func openFds() int {

@@ -2,11 +2,10 @@ package port
 
 import (
 	"fmt"
-	"os"
 	"sync"
 	"syscall"
 
-	"github.com/goiocp/goiocp/internal/sys"
+	"github.com/goiocp/goiocp/internal/engine"
 )
 
 // Engine is the kernel interface a port runs on.
@@ -32,68 +31,43 @@ func (e Engine) String() string {
 // EngineEnv is the environment variable that picks the engine of ports
 // made without WithEngine (and of package file's ports): "aio" or
 // "io_uring". It is read once, at the first port made.
-const EngineEnv = "GOIOCP_ENGINE"
+const EngineEnv = engine.EngineEnv
 
 // WithEngine makes the port run on e. A port on an engine this process
 // cannot use fails to be made, with an error wrapping ENOSYS that says why.
 //
-// This build of goiocp has one engine, EngineAIO: the io_uring engine is
-// not written yet, so WithEngine(EngineIOURing) fails with ENOSYS on every
-// kernel, and its error says whether the kernel would allow io_uring.
+// EngineIOURing fails, with ENOSYS, where the kernel has no io_uring, where
+// kernel.io_uring_disabled forbids it, or where a seccomp filter refuses
+// io_uring_setup; the error says which and how to fix it.
 func WithEngine(e Engine) Option {
 	return func(c *config) { c.engine, c.engineSet = e, true }
 }
 
 // Engines returns the engines this kernel, sandbox and build allow,
-// probed once: EngineAIO where native AIO works.
-func Engines() []Engine {
-	probeOnce.Do(probe)
-	return engines
-}
+// probed once: EngineAIO where native AIO works, EngineIOURing where
+// io_uring does.
+func Engines() []Engine { return engines() }
 
-var (
-	probeOnce sync.Once
-	engines   []Engine
-	aioErr    error
-	uringErr  error
-)
-
-func probe() {
-	if !sys.Supported {
-		aioErr = fmt.Errorf("native AIO is Linux's: %w", syscall.ENOSYS)
-	} else {
-		engines = append(engines, EngineAIO)
+var engines = sync.OnceValue(func() []Engine {
+	var es []Engine
+	for _, e := range []Engine{EngineAIO, EngineIOURing} {
+		if engineUsable(e) == nil {
+			es = append(es, e)
+		}
 	}
-	if err := sys.ProbeIOURing(); err != nil {
-		uringErr = fmt.Errorf("io_uring: %w", err)
-	} else {
-		uringErr = fmt.Errorf("the kernel allows io_uring, but this build of goiocp has no io_uring engine yet: %w", syscall.ENOSYS)
-	}
-}
-
-// defaultEngine is the engine GOIOCP_ENGINE names, parsed once.
-var defaultEngine = sync.OnceValues(func() (Engine, error) {
-	return parseEngine(os.Getenv(EngineEnv))
+	return es
 })
 
-func parseEngine(v string) (Engine, error) {
-	switch v {
-	case "", "aio":
-		return EngineAIO, nil
-	case "io_uring", "iouring", "uring":
-		return EngineIOURing, nil
-	}
-	return EngineAIO, fmt.Errorf("%s=%q: want aio or io_uring: %w", EngineEnv, v, syscall.EINVAL)
+// defaultEngine is the engine GOIOCP_ENGINE names, parsed once.
+func defaultEngine() (Engine, error) {
+	k, err := engine.DefaultKind()
+	return Engine(k), err
 }
 
 // engineUsable returns nil when a port may be made on e.
 func engineUsable(e Engine) error {
-	probeOnce.Do(probe)
-	switch e {
-	case EngineAIO:
-		return aioErr
-	case EngineIOURing:
-		return uringErr
+	if e != EngineAIO && e != EngineIOURing {
+		return fmt.Errorf("engine %d: %w", int(e), syscall.EINVAL)
 	}
-	return fmt.Errorf("engine %d: %w", int(e), syscall.EINVAL)
+	return engine.Usable(engine.Kind(e))
 }

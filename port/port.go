@@ -48,7 +48,7 @@ func New(opts ...Option) (*Port, error) {
 		return nil, fmt.Errorf("create port: engine %v: %w", cfg.engine, err)
 	}
 	p := &Port{}
-	ctx, err := engine.NewContext(cfg.depth, (*sink)(p))
+	ctx, err := engine.NewContext(engine.Kind(cfg.engine), cfg.depth, (*sink)(p))
 	if err != nil {
 		return nil, fmt.Errorf("create port: %w", err)
 	}

@@ -104,6 +104,7 @@ func TestCreate(t *testing.T) {
 }
 
 func TestCreateLimitNamesKnob(t *testing.T) {
+	testutil.SkipOnIOURing(t, "the limit is /proc/sys/fs/aio-max-nr")
 	b, err := os.ReadFile("/proc/sys/fs/aio-max-nr")
 	if err != nil {
 		t.Skip("no /proc/sys/fs/aio-max-nr")

@@ -31,7 +31,11 @@ func defaultCtx() (*engine.Context, error) {
 	if c := defaultContext.ctx.Load(); c != nil {
 		return c, nil
 	}
-	c, err := engine.NewContext(DefaultDepth, &defaultContext.log)
+	kind, err := engine.DefaultKind()
+	if err != nil {
+		return nil, fmt.Errorf("default context: %w", err)
+	}
+	c, err := engine.NewContext(kind, DefaultDepth, &defaultContext.log)
 	if err != nil {
 		return nil, fmt.Errorf("default context: %w", err)
 	}

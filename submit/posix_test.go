@@ -583,6 +583,7 @@ func TestManyPortsOneFile(t *testing.T) {
 // back on Close. aio-nr is system-wide and other test binaries run beside
 // this one, so the check allows for their noise.
 func TestAioNr(t *testing.T) {
+	testutil.SkipOnIOURing(t, "contexts are counted in /proc/sys/fs/aio-nr")
 	before := testutil.AioNr()
 	if before < 0 {
 		t.Skip("no /proc/sys/fs/aio-nr")

@@ -46,7 +46,7 @@ func runSockets(connList, sizeList string, rounds int, d time.Duration) error {
 			for _, eng := range bench.SocketEngines {
 				m := medianBy(got[eng], socketRate)
 				perWake, atOnce := "", ""
-				if eng == "ports" {
+				if strings.HasPrefix(eng, "ports") {
 					perWake, atOnce = fmt.Sprintf("%.1f", m.PerWake), fmt.Sprintf("%.0f %%", 100*m.AtOnce)
 				}
 				fmt.Printf("| %d | %d | %s | %.0f | %.0f | %.0f | %.1f | %d | %s | %s | %.2f |\n", n, size, eng, m.PerSec,

@@ -4,7 +4,6 @@ import (
 	"syscall"
 
 	"github.com/goiocp/goiocp/internal/abi"
-	"github.com/goiocp/goiocp/internal/sys"
 )
 
 // CancelCounts is what a cancellation found.
@@ -17,8 +16,10 @@ type CancelCounts struct {
 // nil, else all of them, in every context. A request still held in user
 // space (an fsync waiting for earlier requests) is cancelled for real: it
 // becomes final with ECANCELED, its notification fires, and it makes no
-// packet. A request the kernel has is offered to io_cancel, which regular
-// files refuse: those are counted NotCanceled and complete normally.
+// packet. A request the kernel has is offered to the kernel queue's
+// cancellation: AIO's io_cancel refuses regular files, io_uring cancels what
+// waits in it or in its io-wq workers. What it refuses is counted
+// NotCanceled and completes normally.
 func Cancel(fd int, only *Request) CancelCounts {
 	var cc CancelCounts
 	var ctxs []*Context
@@ -33,6 +34,7 @@ func Cancel(fd int, only *Request) CancelCounts {
 	for _, c := range ctxs {
 		c.Poll() // what the kernel has finished is not cancellable
 		var userspace, streams, polls []*Request
+		var later []laterCancel
 		c.mu.Lock()
 		if c.closed {
 			// Close is draining it; those requests finish normally.
@@ -67,18 +69,38 @@ func Cancel(fd int, only *Request) CancelCounts {
 				userspace = append(userspace, r)
 				continue
 			}
-			switch err := sys.IoCancel(c.kctx, &c.iocbs[i]); err {
-			case nil, sys.Errno(syscall.EINPROGRESS):
+			if c.q.kind() == KindIOURing {
+				// io_uring's cancellation may wait for a worker to stop:
+				// not under c.mu. Marked now, r's completion tells a
+				// cancellation from a run (settleCanceled).
+				r.canceled = true
+				later = append(later, laterCancel{r, slotRef{int32(i), c.slots[i].gen}, r.Gen(), c.iocbs[i]})
+				continue
+			}
+			if c.q.cancel(&c.iocbs[i]) {
 				r.canceled = true
 				cc.Canceled++
 				if r.Cmd == abi.IOCB_CMD_POLL {
 					polls = append(polls, r)
 				}
-			default:
+			} else {
 				cc.NotCanceled++
 			}
 		}
 		c.mu.Unlock()
+		for _, l := range later {
+			if c.q.cancel(&l.cb) {
+				cc.Canceled++
+				c.awaitFinal(l.r, l.gen)
+				continue
+			}
+			cc.NotCanceled++
+			c.mu.Lock()
+			if s := &c.slots[l.ref.i]; s.req == l.r && s.gen == l.ref.gen {
+				l.r.canceled = false
+			}
+			c.mu.Unlock()
+		}
 		for _, r := range userspace {
 			c.Finish(r, -int64(syscall.ECANCELED))
 			cc.Canceled++
@@ -97,6 +119,16 @@ func Cancel(fd int, only *Request) CancelCounts {
 	return cc
 }
 
+// laterCancel is an io_uring request Cancel offers to the kernel once
+// c.mu is released: its slot at the time, its generation, and a copy of
+// its iocb.
+type laterCancel struct {
+	r   *Request
+	ref slotRef
+	gen uint32
+	cb  abi.IOCB
+}
+
 // cancelWaiting cancels, for Close, the requests of c that wait for a
 // stream: stream requests and POLLs, which may never complete by
 // themselves. It does not wait for them to be final.
@@ -110,8 +142,7 @@ func (c *Context) cancelWaiting() {
 		case r.stream != nil:
 			streams = append(streams, r)
 		case r.Cmd == abi.IOCB_CMD_POLL && !r.canceled:
-			switch err := sys.IoCancel(c.kctx, &c.iocbs[i]); err {
-			case nil, sys.Errno(syscall.EINPROGRESS):
+			if c.q.cancel(&c.iocbs[i]) {
 				r.canceled = true
 			}
 		}

@@ -2,8 +2,6 @@ package engine
 
 import (
 	"time"
-
-	"github.com/goiocp/goiocp/internal/sys"
 )
 
 // Close is the context's close protocol: refuse new requests, wake the
@@ -35,7 +33,7 @@ func (c *Context) Close() error {
 	c.life.Lock()
 	c.dead = true
 	c.life.Unlock()
-	err := sys.IoDestroy(c.kctx)
+	err := c.q.destroy()
 	unregisterContext(c)
 	if cerr := c.efile.Close(); err == nil {
 		err = cerr

@@ -43,6 +43,13 @@ type slot struct {
 	iov   []abi.Iovec // the iovec array of a vectored request, reused
 	gen   uint32      // bumped at every use; aio_data carries it beside the index
 	quiet bool        // in the kernel without RESFD, its event not yet reaped
+
+	// io_uring (queue_uring_linux.go): submitting is set while the
+	// submitter has not looked at what the kernel did with the request
+	// within its call; refused is an errno it refused the request with
+	// then, as io_submit would.
+	submitting bool
+	refused    syscall.Errno
 }
 
 // Context is one kernel AIO context with its eventfd and slot table.
@@ -51,8 +58,7 @@ type slot struct {
 // number of goroutines; Poll serialises the ring's consumers; the driver
 // role lets one goroutine at a time park on the eventfd.
 type Context struct {
-	kctx  uint64
-	ring  *sys.Ring // nil: reap with io_getevents
+	q     kernelQueue
 	efd   int
 	efile *os.File // efd, registered with the netpoller
 	depth int
@@ -74,7 +80,7 @@ type Context struct {
 	calm      int  // reaps since the last long wait
 
 	reapMu     sync.Mutex    // serialises ring consumers; taken before mu
-	events     []abi.IOEvent // under reapMu, or the io_getevents of the driver that set kernelReaping
+	events     []abi.IOEvent // under reapMu, or the wait of the driver that set kernelReaping
 	batch      []*Request    // scratch under reapMu
 	pkts       []*Request    // scratch under reapMu
 	toWorkers  []*Request    // scratch under reapMu: requests for workers
@@ -95,7 +101,6 @@ type Context struct {
 	kn            atomic.Int32 // events the last io_getevents left in events, for the next Poll; written under reapMu
 	pollArmed     bool         // the POLL iocb on efd is in the kernel
 	pollIocb      abi.IOCB
-	pollList      [1]*abi.IOCB
 
 	notifying atomic.Int32 // requests in flight that notify; see notify.go
 	reaping   atomic.Bool  // the reaper goroutine runs
@@ -129,19 +134,10 @@ type Context struct {
 	ndeferred     atomic.Int32 // len(deferred), read without armMu
 }
 
-// ErrLimit wraps EAGAIN from io_setup with the name of the knob to raise.
-type limitError struct{ depth int }
-
-func (e *limitError) Error() string {
-	return fmt.Sprintf("setup io context of %d events: system-wide AIO limit reached (raise /proc/sys/fs/aio-max-nr, see /proc/sys/fs/aio-nr): %v", e.depth, syscall.EAGAIN)
-}
-
-func (e *limitError) Unwrap() error { return syscall.EAGAIN }
-
-// NewContext makes a kernel AIO context able to hold depth requests in
-// flight, and its eventfd. sink receives the final requests; it may be nil
-// (no packets).
-func NewContext(depth int, sink Sink) (*Context, error) {
+// NewContext makes a context on a kernel queue of kind able to hold depth
+// requests in flight, and its eventfd. sink receives the final requests;
+// it may be nil (no packets).
+func NewContext(kind Kind, depth int, sink Sink) (*Context, error) {
 	if depth <= 0 {
 		return nil, fmt.Errorf("setup io context: depth %d: %w", depth, syscall.EINVAL)
 	}
@@ -152,17 +148,13 @@ func NewContext(depth int, sink Sink) (*Context, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create eventfd: %w", err)
 	}
-	kctx, err := sys.IoSetup(depth)
+	q, err := newQueue(kind, depth, efd)
 	if err != nil {
 		sys.CloseFd(efd)
-		if err == sys.Errno(syscall.EAGAIN) {
-			return nil, &limitError{depth}
-		}
-		return nil, fmt.Errorf("setup io context of %d events: %w", depth, err)
+		return nil, err
 	}
 	c := &Context{
-		kctx:     kctx,
-		ring:     sys.NewRing(kctx),
+		q:        q,
 		efd:      efd,
 		efile:    os.NewFile(uintptr(efd), "goiocp-eventfd"),
 		depth:    depth,
@@ -175,10 +167,15 @@ func NewContext(depth int, sink Sink) (*Context, error) {
 		batch:    make([]*Request, 0, depth),
 		pkts:     make([]*Request, 0, depth),
 	}
+	switch q := q.(type) {
+	case *aioQueue:
+		q.c = c
+	case *uringQueue:
+		q.c = c
+	}
 	for i := range c.free {
 		c.free[i] = int32(depth - 1 - i)
 	}
-	c.pollList[0] = &c.pollIocb
 	procs.Store(int32(runtime.GOMAXPROCS(0)))
 	registerContext(c)
 	return c, nil
@@ -198,7 +195,10 @@ func (c *Context) InFlight() int {
 }
 
 // UserspaceReap reports whether the ring is reaped without system calls.
-func (c *Context) UserspaceReap() bool { return c.ring != nil }
+func (c *Context) UserspaceReap() bool { return c.q.userspaceReap() }
+
+// Kind returns the kernel interface c runs on.
+func (c *Context) Kind() Kind { return c.q.kind() }
 
 // Submit queues reqs, all claimed and filled by the caller, on c in order.
 // A request that cannot be queued is made final with its errno (EAGAIN when
@@ -247,6 +247,9 @@ func (c *Context) submit(reqs []*Request) (first syscall.Errno, atOnce bool) {
 	// event does too, but neither Go's memory model nor the race detector
 	// knows that).
 	identify(reqs)
+	if !c.q.nowait() {
+		uringPrepare(reqs)
+	}
 
 	// Fsyncs with earlier requests on their file still in flight wait in
 	// user space; stream requests join their streams (stream.go); the
@@ -342,7 +345,7 @@ func (c *Context) fillLocked(i int32, r *Request) {
 	}
 	// RESFD is decided just before io_submit (see signalLocked).
 	r.raw, r.nowait = false, false
-	if d := direction(r.Cmd); d != noDirection && !BlockingSubmit {
+	if d := direction(r.Cmd); d != noDirection && !BlockingSubmit && c.q.nowait() {
 		switch c.blocking[r.Fd] >> d & 3 {
 		case modeNowait:
 			// Never block in io_submit: what would block comes back as
@@ -383,62 +386,32 @@ func (c *Context) fillLocked(i int32, r *Request) {
 	}
 }
 
-// submitIocbs calls io_submit until every iocb is queued or refused, and
-// returns the errnos of the refused ones by index; their slots stay taken.
-// A short count means iocbs[n] was refused with an errno the kernel reports
-// only when it comes first, so the rest is resubmitted to learn it.
+// submitIocbs has the kernel queue take iocbs, and returns the errnos of
+// those refused at once, by index; their slots stay taken.
 //
-// An iocb is only touched under c.mu once filled: after io_submit the
+// An iocb is only touched under c.mu once filled: after submission the
 // kernel owns it, and the race detector cannot see that the reaper which
-// frees its slot comes after the kernel. What the loop needs to know about
-// a request it reads from reqs[i].raw, which fillLocked set.
+// frees its slot comes after the kernel. What the queue needs to know
+// about a request it reads from reqs[i].raw, which fillLocked set.
 func (c *Context) submitIocbs(iocbs []*abi.IOCB, reqs []*Request) map[int]syscall.Errno {
 	c.mu.Lock()
 	c.signalLocked(reqs)
-	// Whether io_submit may be a raw call is read here, under c.mu, for
+	// Whether submission may be a raw call is read here, under c.mu, for
 	// every request: once one is submitted it may complete and be reused
-	// (its fields rewritten under c.mu) while this loop still runs, an
+	// (its fields rewritten under c.mu) while the queue still submits, an
 	// order the kernel's event gives but the race detector cannot see.
 	blocking := lastBlocking(reqs)
+	rp := refsPool.Get().(*[]slotRef)
+	refs := c.q.stageLocked(iocbs, reqs, (*rp)[:0])
 	c.mu.Unlock()
-	var failed map[int]syscall.Errno
-	done := 0
-	again := 0
-	for done < len(iocbs) {
-		var n int
-		var err error
-		if done > blocking {
-			n, err = sys.IoSubmitNowait(c.kctx, iocbs[done:])
-		} else {
-			n, err = sys.IoSubmit(c.kctx, iocbs[done:])
-		}
-		if err != nil {
-			e := err.(syscall.Errno)
-			if e == syscall.EOPNOTSUPP && c.dropNowait(iocbs[done:], reqs[done:]) {
-				// Resubmit them without RWF_NOWAIT; none of reqs[done:] is
-				// in the kernel, so their modes may be read again.
-				blocking = done + lastBlocking(reqs[done:])
-				continue
-			}
-			if e == syscall.EAGAIN && again < 100 {
-				// The kernel's own accounting ran out (per-CPU batching can hide
-				// free events until the ring's head is re-read): reap and retry.
-				again++
-				c.Poll()
-				time.Sleep(time.Duration(again) * time.Microsecond)
-				continue
-			}
-			if failed == nil {
-				failed = make(map[int]syscall.Errno)
-			}
-			failed[done] = e
-			done++
-			continue
-		}
-		done += n
-	}
+	failed := c.q.submit(iocbs, reqs, blocking, refs)
+	*rp = refs[:0]
+	refsPool.Put(rp)
 	return failed
 }
+
+// refsPool holds the buffers of submitIocbs's slot references.
+var refsPool = sync.Pool{New: func() any { return new([]slotRef) }}
 
 // How a file's reads or writes are submitted, two bits per direction in
 // Context.blocking.

@@ -37,7 +37,10 @@ import (
 const pollData = math.MaxUint64
 
 // SetKernelWait puts c in kernel-wait mode. Call it before c is used.
-func (c *Context) SetKernelWait() { c.kernelWait = true }
+func (c *Context) SetKernelWait() {
+	c.kernelWait = true
+	c.q.setSignal(false) // io_uring: no eventfd signal per completion
+}
 
 // parkKernel is Park in kernel-wait mode: it sleeps in io_getevents until
 // an event comes (a request's, or the POLL's after a Kick) or deadline
@@ -57,7 +60,7 @@ func (c *Context) parkKernel(deadline time.Time) error {
 		return os.ErrClosed
 	}
 	c.reapMu.Lock()
-	if c.kn.Load() > 0 || (c.ring != nil && c.ring.Pending()) {
+	if c.kn.Load() > 0 || c.q.pending() {
 		c.reapMu.Unlock()
 		return nil // events are waiting: the caller's Poll takes them
 	}
@@ -82,17 +85,20 @@ func (c *Context) parkKernel(deadline time.Time) error {
 			c.mu.Unlock()
 		}
 	}
-	c.kernelReaping = true
+	takes := c.q.waitTakesEvents()
+	c.kernelReaping = takes
 	c.reapMu.Unlock()
-	n, err := sys.IoGetevents(c.kctx, 1, c.events, timeout)
-	c.reapMu.Lock()
-	c.kernelReaping = false
-	c.kn.Store(int32(n))
-	c.reapMu.Unlock()
+	n, timedOut, err := c.q.wait(c.events, timeout)
+	if takes {
+		c.reapMu.Lock()
+		c.kernelReaping = false
+		c.kn.Store(int32(n))
+		c.reapMu.Unlock()
+	}
 	switch {
 	case err != nil:
 		return err
-	case n == 0:
+	case timedOut:
 		return os.ErrDeadlineExceeded
 	}
 	return nil
@@ -105,8 +111,6 @@ func (c *Context) armPollLocked() bool {
 		return true
 	}
 	c.pollIocb = abi.IOCB{Data: pollData, Opcode: abi.IOCB_CMD_POLL, Fildes: uint32(c.efd), Buf: unix.POLLIN}
-	if n, err := sys.IoSubmitNowait(c.kctx, c.pollList[:]); err == nil && n == 1 {
-		c.pollArmed = true
-	}
+	c.pollArmed = c.q.armPoll(&c.pollIocb)
 	return c.pollArmed
 }

@@ -35,8 +35,17 @@ func (e *effect) run() {
 // are released. Poll on a closed context reaps nothing.
 func (c *Context) Poll() int {
 	c.flushArms()
+	return c.poll(false)
+}
+
+// reapNow is Poll for a submitter that must know every completion posted
+// before it was called is final (or held for it): it waits for a reaper
+// that has taken events off the ring but not yet handled them.
+func (c *Context) reapNow() { c.poll(true) }
+
+func (c *Context) poll(force bool) int {
 	c.life.RLock()
-	if c.dead || (c.ring != nil && !c.ring.Pending() && c.kn.Load() == 0) {
+	if c.dead || (!force && !c.q.mayHaveEvents() && c.kn.Load() == 0) {
 		c.life.RUnlock()
 		return 0
 	}
@@ -142,15 +151,7 @@ func (c *Context) runAfter(after []effect) {
 // final. It returns how many events it took (n) and how many of them were
 // requests' (m). c.reapMu is held.
 func (c *Context) reapLocked() (n, m int) {
-	if c.ring != nil {
-		n = c.ring.Reap(c.events)
-	} else {
-		var err error
-		n, err = sys.IoGetevents(c.kctx, 0, c.events, 0)
-		if err != nil {
-			return 0, 0
-		}
-	}
+	n = c.q.reap(c.events)
 	if n == 0 {
 		return 0, 0
 	}
@@ -181,6 +182,13 @@ func (c *Context) handleLocked(evs []abi.IOEvent) int {
 			continue
 		}
 		r := c.slots[i].req
+		if s := &c.slots[i]; s.submitting && ev.Res == -int64(syscall.EBADF) {
+			// io_uring refused it within its submitter's io_uring_enter
+			// (the file is not open, or not for this direction): the
+			// submitter refuses it as io_submit does (queue_uring_linux.go).
+			s.refused = syscall.EBADF
+			continue
+		}
 		if r.stream != nil {
 			// A stream request's POLL fired (or was cancelled): it keeps its
 			// slot, and pollFired retries it once the locks are released.
@@ -207,13 +215,7 @@ func (c *Context) handleLocked(evs []abi.IOEvent) int {
 		}
 		r.res = ev.Res
 		if r.canceled {
-			// A cancelled POLL completes with an empty mask; one that fired
-			// first has its events.
-			if ev.Res > 0 || (ev.Res == 0 && r.Cmd != abi.IOCB_CMD_POLL) {
-				r.canceled = false // the cancellation came too late: it ran
-			} else {
-				r.res = -int64(syscall.ECANCELED)
-			}
+			c.settleCanceled(r, ev.Res)
 		}
 		c.freeSlotLocked(r)
 		batch = append(batch, r)
@@ -231,6 +233,25 @@ func (c *Context) handleLocked(evs []abi.IOEvent) int {
 	clear(c.toWorkers)
 	c.toWorkers = c.toWorkers[:0]
 	return m
+}
+
+// settleCanceled decides whether r, cancelled while in the kernel, was
+// cancelled or ran first, from its result res. On AIO a cancelled POLL
+// completes with an empty mask, and one that fired first has its events;
+// io_uring says ECANCELED, or EINTR for a request whose io-wq worker was
+// interrupted, and anything else means it ran.
+func (c *Context) settleCanceled(r *Request, res int64) {
+	var ran bool
+	if c.q.kind() == KindIOURing {
+		ran = res != -int64(syscall.ECANCELED) && res != -int64(syscall.EINTR)
+	} else {
+		ran = res > 0 || (res == 0 && r.Cmd != abi.IOCB_CMD_POLL)
+	}
+	if ran {
+		r.canceled = false // the cancellation came too late
+		return
+	}
+	r.res = -int64(syscall.ECANCELED)
 }
 
 // finishBatchLocked makes every request of batch final with the result

@@ -101,15 +101,20 @@ type Request struct {
 	// under its shard lock while in flight.
 	stream     *stream
 	sstate     uint8
-	scancel    bool   // Cancel or Close asked for it
-	firstTry   bool   // the next try is the one within Submit
-	doneAtOnce bool   // final within Submit, with AtOnce: no packet
-	plain      bool   // the file cannot honour RWF_NOWAIT: poll, then transfer
-	polled     bool   // its POLL fired since its last transfer
-	epfd       int    // >= 0: an epoll instance watching Fd, which its POLL waits on instead (ttys); -1 none
-	sdone      int64  // bytes of a write already written
-	pollRes    int64  // the result of its last POLL, as reaped
-	armGen     uint32 // Gen() when its POLL was last armed: tells that submission from a later one
+	scancel    bool  // Cancel or Close asked for it
+	firstTry   bool  // the next try is the one within Submit
+	doneAtOnce bool  // final within Submit, with AtOnce: no packet
+	plain      bool  // the file cannot honour RWF_NOWAIT: poll, then transfer
+	polled     bool  // its POLL fired since its last transfer
+	epfd       int   // >= 0: an epoll instance watching Fd, which its POLL waits on instead (ttys); -1 none
+	sdone      int64 // bytes of a write already written
+	pollRes    int64 // the result of its last POLL, as reaped
+
+	// io_uring (uring_prepare.go), set by its submitter before c.mu.
+	async  bool          // issue in io-wq (IOSQE_ASYNC), never inline
+	refuse syscall.Errno // refuse it at once with this errno
+
+	armGen uint32 // Gen() when its POLL was last armed: tells that submission from a later one
 }
 
 // Claim makes r in flight for a new submission. It fails with EBUSY while

@@ -54,7 +54,9 @@ const longWait = time.Millisecond
 // signalLocked sets or clears RESFD on the iocbs of reqs, about to go to
 // io_submit, and counts the quiet ones. c.mu is held.
 func (c *Context) signalLocked(reqs []*Request) {
-	signal := c.signalAll && !c.kernelWait
+	// io_uring signals the eventfd for every completion or none
+	// (setSignal): only kernel-wait mode turns it off.
+	signal := (c.signalAll || c.q.kind() == KindIOURing) && !c.kernelWait
 	for _, r := range reqs {
 		cb := &c.iocbs[r.slot]
 		// A POLL may wait forever: a driver must wait for it in the

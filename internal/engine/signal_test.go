@@ -67,7 +67,7 @@ func state(c *Context) (signalAll bool, quiet, netParked int) {
 func TestCalmWaitsForParkedDriver(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	fd := tmpfsFile(t)
-	c, err := NewContext(8, nil)
+	c, err := NewContext(KindAIO, 8, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func TestCalmWaitsForParkedDriver(t *testing.T) {
 
 // TestQuietRefused: a request io_submit refuses gives its quiet mark back.
 func TestQuietRefused(t *testing.T) {
-	c, err := NewContext(8, nil)
+	c, err := NewContext(KindAIO, 8, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

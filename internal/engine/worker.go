@@ -2,6 +2,7 @@ package engine
 
 import (
 	"runtime"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/goiocp/goiocp/internal/sys"
@@ -97,9 +98,19 @@ func (c *Context) dispatch(r *Request) {
 		}
 		r.worker = workerRunning
 		c.mu.Unlock()
+		workerRuns.Add(1)
 		c.Finish(r, perform(r))
 	}()
 }
+
+// workerRuns counts the requests workers performed, in every context.
+var workerRuns atomic.Int64
+
+// WorkerRuns returns how many requests the engine's workers have performed
+// with blocking system calls since the process started: requests the
+// kernel could not do without blocking (AIO's RWF_NOWAIT EAGAIN). It stays
+// 0 on io_uring, where the kernel makes every request asynchronous.
+func WorkerRuns() int64 { return workerRuns.Load() }
 
 // unfinished reports whether a RWF_NOWAIT request's result res leaves work
 // for a worker: EAGAIN, EOPNOTSUPP, or a count short of the request's size.

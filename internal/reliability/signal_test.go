@@ -44,6 +44,7 @@ func recvWithin[T any](t *testing.T, ch <-chan T, what string) T {
 // The requests are FUSE reads the file system holds, so they really are in
 // flight while the waiters park. The tmpfs part needs /dev/shm.
 func TestQuietRequestsWake(t *testing.T) {
+	testutil.SkipOnIOURing(t, "requests without IOCB_FLAG_RESFD; io_uring signals every completion")
 	file, data, fd, p := fuseFile(t, faultfs.Options{})
 	hold := make(chan struct{})
 	file.SetRules(faultfs.Rule{Op: faultfs.Read, Off: 0, Hold: hold})

@@ -42,12 +42,23 @@ type URingCQE struct {
 	Flags    uint32
 }
 
-// Opcodes and flags used so far.
+// Opcodes (enum io_uring_op).
 const (
-	IORING_OP_NOP   = 0
-	IORING_OP_READ  = 22
-	IORING_OP_WRITE = 23
+	IORING_OP_NOP      = 0
+	IORING_OP_READV    = 1
+	IORING_OP_WRITEV   = 2
+	IORING_OP_FSYNC    = 3
+	IORING_OP_POLL_ADD = 6
+	IORING_OP_READ     = 22
+	IORING_OP_WRITE    = 23
 
+	IORING_FSYNC_DATASYNC = 1 // fsync_flags: fdatasync
+
+	IOSQE_ASYNC = 1 << 4 // sqe flags: issue in an io-wq worker, never inline
+)
+
+// Flags of the rings and of the calls.
+const (
 	ioringEnterGetevents  = 1 << 0
 	ioringRegisterEventfd = 4
 	ioringFeatSingleMmap  = 1 << 0
@@ -68,7 +79,9 @@ type URing struct {
 	sqHead, sqTail, sqArray *uint32
 	sqMask, sqEntries       uint32
 	sqes                    []URingSQE
+	sqFlags                 *uint32
 	cqHead, cqTail          *uint32
+	cqFlags                 *uint32 // nil on kernels without the CQ flags word
 	cqMask                  uint32
 	cqes                    []URingCQE
 	pending                 uint32 // SQEs filled and not yet published
@@ -112,10 +125,14 @@ func NewURing(entries, flags uint32) (*URing, error) {
 	at := func(b []byte, off uint32) *uint32 { return (*uint32)(unsafe.Pointer(&b[off])) }
 	r.sqHead, r.sqTail = at(r.rings, p.sqOff[0]), at(r.rings, p.sqOff[1])
 	r.sqMask = *at(r.rings, p.sqOff[2])
+	r.sqFlags = at(r.rings, p.sqOff[4])
 	r.sqArray = at(r.rings, p.sqOff[6])
 	r.sqes = unsafe.Slice((*URingSQE)(unsafe.Pointer(&r.sqeMem[0])), p.sqEntries)
 	r.cqHead, r.cqTail = at(cq, p.cqOff[0]), at(cq, p.cqOff[1])
 	r.cqMask = *at(cq, p.cqOff[2])
+	if p.cqOff[6] != 0 {
+		r.cqFlags = at(cq, p.cqOff[6])
+	}
 	r.cqes = unsafe.Slice((*URingCQE)(unsafe.Pointer(&cq[p.cqOff[5]])), p.cqEntries)
 	return r, nil
 }

@@ -242,7 +242,12 @@ func (l Leaks) Check() string {
 // since before m ran, or left the engine's counters of sleeping drivers,
 // quiet requests or stale events off zero. TestMain functions call it
 // after making whatever lives as long as the process (the default context).
+// It runs them once per engine (OnEachEngine).
 func RunChecked(m *testing.M) int {
+	return OnEachEngine(func() int { return runChecked(m) })
+}
+
+func runChecked(m *testing.M) int {
 	base := Baseline()
 	code := m.Run()
 	if code != 0 {
@@ -314,22 +319,38 @@ func CountSignals(t testing.TB, fd int, f func()) uint64 {
 	return EventfdCount(t, fd)
 }
 
-// Threads returns the process's OS thread count (/proc/self/status).
+// Threads returns how many OS threads the process runs for Go: every
+// thread but io_uring's io-wq workers (named iou-wrk-*), which the kernel
+// starts and bounds per ring, which hold no Go stack and which do not count
+// against the runtime's thread limit. IOWorkers counts those.
 func Threads(t testing.TB) int {
 	t.Helper()
-	b, err := os.ReadFile("/proc/self/status")
+	all, wrk := threadCounts(t)
+	return all - wrk
+}
+
+// IOWorkers returns how many io_uring io-wq worker threads the process has.
+func IOWorkers(t testing.TB) int {
+	t.Helper()
+	_, wrk := threadCounts(t)
+	return wrk
+}
+
+func threadCounts(t testing.TB) (all, ioWorkers int) {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/task")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "Threads:"); ok {
-			n, err := strconv.Atoi(strings.TrimSpace(v))
-			if err != nil {
-				t.Fatalf("Threads: %q", v)
-			}
-			return n
+	for _, e := range ents {
+		b, err := os.ReadFile("/proc/self/task/" + e.Name() + "/comm")
+		if err != nil {
+			continue // exited meanwhile
+		}
+		all++
+		if strings.HasPrefix(string(b), "iou-wrk-") {
+			ioWorkers++
 		}
 	}
-	t.Fatal("/proc/self/status has no Threads line")
-	return 0
+	return all, ioWorkers
 }
