@@ -12,6 +12,7 @@ import (
 	"github.com/goiocp/goiocp/aiocb"
 	"github.com/goiocp/goiocp/completion"
 	"github.com/goiocp/goiocp/internal/engine"
+	"github.com/goiocp/goiocp/internal/testutil"
 	"github.com/goiocp/goiocp/port"
 	"github.com/goiocp/goiocp/submit"
 )
@@ -21,8 +22,10 @@ import (
 // timing each submit call. With RWF_NOWAIT (the default) a read that would
 // wait for the disk comes back at once and a worker performs it; with
 // engine.BlockingSubmit the submitting goroutine does the read inside
-// io_submit. It needs root (to drop the page cache) and runs only when
-// GOIOCP_COLD is set to a directory on a disk:
+// io_submit; on an io_uring port the kernel reads asynchronously itself,
+// with no worker. Each mode reports how many reads workers performed and
+// the process's peak Go threads. It needs root (to drop the page cache)
+// and runs only when GOIOCP_COLD is set to a directory on a disk:
 //
 //	GOIOCP_COLD=/var/tmp go test -run TestColdSubmit -v ./bench
 func TestColdSubmit(t *testing.T) {
@@ -42,18 +45,31 @@ func TestColdSubmit(t *testing.T) {
 		f.WriteAt(buf, off)
 	}
 	f.Sync()
-	for _, mode := range []struct {
+	type mode struct {
 		name     string
 		blocking bool
-	}{{"blocking io_submit", true}, {"RWF_NOWAIT + workers", false}, {"blocking io_submit", true}, {"RWF_NOWAIT + workers", false}} {
+		engine   port.Engine
+	}
+	modes := []mode{{"blocking io_submit", true, port.EngineAIO}, {"RWF_NOWAIT + workers", false, port.EngineAIO}}
+	if slices.Contains(port.Engines(), port.EngineIOURing) {
+		modes = append(modes, mode{"io_uring", false, port.EngineIOURing})
+	}
+	modes = append(modes, modes...)
+	for _, mode := range modes {
 		if err := os.WriteFile("/proc/sys/vm/drop_caches", []byte("3"), 0); err != nil {
 			t.Skip("drop caches:", err)
 		}
 		engine.BlockingSubmit = mode.blocking
-		p, err := port.Create(int(f.Fd()), nil, 0, 0)
+		p, err := port.New(port.WithEngine(mode.engine), port.WithDepth(qd))
 		if err != nil {
 			t.Fatal(err)
 		}
+		if err := p.Associate(int(f.Fd()), 0); err != nil {
+			t.Fatal(err)
+		}
+		runs := engine.WorkerRuns()
+		threads0 := testutil.Threads(t)
+		peak := threads0
 		rng := rand.New(rand.NewPCG(9, uint64(len(mode.name))))
 		free := make([]*aiocb.AIOCB, qd)
 		for i := range free {
@@ -79,6 +95,9 @@ func TestColdSubmit(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if done%256 < k {
+				peak = max(peak, testutil.Threads(t))
+			}
 			for _, pkt := range pkts[:k] {
 				if pkt.Err != nil || pkt.Bytes != bs {
 					t.Fatalf("packet %+v", pkt)
@@ -92,8 +111,9 @@ func TestColdSubmit(t *testing.T) {
 		p.Close()
 		slices.Sort(lat)
 		q := func(x float64) time.Duration { return lat[int(x*float64(len(lat)-1))] }
-		t.Logf("%-22s submit call p50 %9v  p99 %9v  max %9v; %d reads in %v (%.0f IOPS)",
-			mode.name, q(0.5), q(0.99), lat[len(lat)-1], n, elapsed.Round(time.Millisecond), float64(n)/elapsed.Seconds())
+		t.Logf("%-22s submit call p50 %9v  p99 %9v  max %9v; %d reads in %v (%.0f IOPS); worker reads %d, Go threads %d idle, %d peak",
+			mode.name, q(0.5), q(0.99), lat[len(lat)-1], n, elapsed.Round(time.Millisecond), float64(n)/elapsed.Seconds(),
+			engine.WorkerRuns()-runs, threads0, peak)
 	}
 	engine.BlockingSubmit = false
 }

@@ -103,9 +103,29 @@
 // A port runs on a kernel interface, its Engine. Engines lists those this
 // process may use; WithEngine picks one for a port, and GOIOCP_ENGINE
 // ("aio" or "io_uring") sets the default for ports made without it, package
-// file's included. This build has EngineAIO only: EngineIOURing fails with
-// ENOSYS, and the error says whether the kernel would allow io_uring (absent,
-// disabled by kernel.io_uring_disabled, or refused by a seccomp filter).
+// file's and the default context included. Where the kernel refuses
+// io_uring, EngineIOURing fails with ENOSYS (or EPERM), and the error says
+// why: absent, disabled by kernel.io_uring_disabled, or refused by a
+// seccomp filter.
+//
+// Every rule of this package holds on both engines; what differs is how:
+//
+//   - EngineAIO: requests go to io_submit with RWF_NOWAIT; what would block
+//     (a buffered read of a page not cached, a write waiting for
+//     allocation) comes back and is performed by a bounded set of worker
+//     goroutines with blocking system calls. io_cancel cancels only polls.
+//     Each port's depth is charged against /proc/sys/fs/aio-max-nr.
+//   - EngineIOURing: one ring per port, its eventfd registered and
+//     signalled only while a waiter is parked on it. The kernel makes every
+//     request asynchronous itself: a cold buffered read waits for its page
+//     with no thread, and no user-space worker ever runs. Cancel reaches
+//     requests waiting in the kernel's io-wq, regular files' included. A
+//     FUSE file's requests go straight to io-wq (IOSQE_ASYNC); a file in
+//     memory (tmpfs), which io_uring would hand to io-wq worker threads
+//     for every copy, is copied in the submitter as io_submit does, large
+//     copies of a batch shared with the ring's workers. Depth is at most
+//     65,535. Completions posted by io-wq workers may show those
+//     (iou-wrk-*) threads in the process; they are the kernel's.
 //
 // # Limits
 //

@@ -27,7 +27,7 @@ func main() {
 
 func run() error {
 	var (
-		engines   = flag.String("engines", "ports,global,readat,fio", "engines, comma separated: ports, ports-kwait, global-ebusy, global-collector, readat, fio-libaio, fio-io_uring; global = both global shapes, fio = both fio engines, all = every one")
+		engines   = flag.String("engines", "ports,global,readat,fio", "engines, comma separated: ports, ports-uring, ports-kwait, ports-uring-kwait, global-ebusy, global-collector, readat, fio-libaio, fio-io_uring, fio-io_uring-fixed; global = both global shapes, fio = the three fio engines, all = every one")
 		workloads = flag.String("workloads", "all", "workloads, comma separated: randread-4k, randwrite-4k, seqread-128k, all")
 		gList     = flag.String("g", "1,2,4,8,16,64", "goroutine counts G, comma separated")
 		qd        = flag.Int("qd", 8, "requests in flight per goroutine (readat: always 1); G×qd must fit the default context (1024) for the global engines")

@@ -50,6 +50,7 @@ type slot struct {
 	// then, as io_submit would.
 	submitting bool
 	refused    syscall.Errno
+	fixed      bool // io_uring: the ring's file table holds the request's file at this slot's index
 }
 
 // Context is one kernel AIO context with its eventfd and slot table.
@@ -248,7 +249,7 @@ func (c *Context) submit(reqs []*Request) (first syscall.Errno, atOnce bool) {
 	// knows that).
 	identify(reqs)
 	if !c.q.nowait() {
-		uringPrepare(reqs)
+		c.uringPrepare(reqs)
 	}
 
 	// Fsyncs with earlier requests on their file still in flight wait in
@@ -258,6 +259,10 @@ func (c *Context) submit(reqs []*Request) (first syscall.Errno, atOnce bool) {
 	defer putScratch(sb)
 	for _, r := range reqs {
 		if r.isFsync() && c.holdFsync(r) {
+			continue
+		}
+		if r.inline {
+			sb.inline = append(sb.inline, r)
 			continue
 		}
 		if r.kind != sys.KindFile {
@@ -275,6 +280,24 @@ func (c *Context) submit(reqs []*Request) (first syscall.Errno, atOnce bool) {
 			c.release(sb.reqs[i])
 			fail(sb.reqs[i], e)
 			accepted--
+		}
+	}
+	if len(sb.inline) > 0 {
+		done := sb.inline[:0]
+		for _, r := range sb.inline {
+			res := sys.Perform(r.Cmd, r.Fd, r.Buf, r.Iov, r.Offset, 0)
+			if res == -int64(syscall.EBADF) {
+				// What io_submit refuses at once (uring_prepare.go).
+				c.release(r)
+				fail(r, syscall.EBADF)
+				accepted--
+				continue
+			}
+			r.res = res
+			done = append(done, r)
+		}
+		if len(done) > 0 {
+			c.finishAll(done)
 		}
 	}
 	if len(sb.heads) > 0 {
@@ -495,6 +518,10 @@ func (c *Context) release(r *Request) {
 }
 
 func (c *Context) freeSlotLocked(r *Request) {
+	if s := &c.slots[r.slot]; s.fixed {
+		c.q.(*uringQueue).unfix(r.slot)
+		s.fixed = false
+	}
 	c.unquietLocked(r.slot)
 	if r.notifies() {
 		c.notifying.Add(-1)

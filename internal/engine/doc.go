@@ -1,14 +1,28 @@
-// Package engine is goiocp's request engine: kernel AIO contexts with their
-// slot tables and eventfds, the request state machine embedded in every
+// Package engine is goiocp's request engine: contexts with their slot
+// tables and eventfds, the request state machine embedded in every
 // aiocb.AIOCB, the ring reaper, fsync ordering, cancellation, and the
 // driver role through which a waiting goroutine parks, in the Go netpoller
-// or inside io_getevents.
+// or inside the kernel.
+//
+// # Two kernel interfaces
+//
+// A Context runs on a kernelQueue (queue.go): native AIO (queue_aio.go)
+// or io_uring (queue_uring_linux.go). Requests are described to both as
+// iocbs; the AIO queue hands them to io_submit, the io_uring queue copies
+// each into a submission entry under the context's lock, with aio_data as
+// its user_data, and both give completions back as io_events. What differs
+// is behind the interface: how iocbs reach the kernel and what it refuses
+// at once, how a reap reads the ring, how a driver sleeps in the kernel,
+// how a request is cancelled, and whether requests go with RWF_NOWAIT and
+// the workers behind it (AIO) or the kernel makes them asynchronous
+// itself (io_uring, with uring_prepare.go choosing io-wq for FUSE and the
+// submitter's own copy for files in memory).
 //
 // The public packages are thin over it: package port is a Context with a
 // packet queue as its Sink, package submit routes requests to contexts and
 // owns the process-wide default context.
 //
-// # The path of a request
+// # The path of a request (AIO)
 //
 // A submitter claims the Request (EBUSY if it is in flight or its packet is
 // not yet harvested), Submit gives it a slot of the context (EAGAIN if none

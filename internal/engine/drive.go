@@ -40,6 +40,9 @@ func (c *Context) Park(deadline time.Time) error {
 	if c.kernelWait {
 		return c.parkKernel(deadline)
 	}
+	if c.q.kind() == KindIOURing {
+		return c.parkURing(deadline)
+	}
 	start := time.Now()
 	how := c.parkHow()
 	if how == waitKernel {
@@ -58,6 +61,22 @@ func (c *Context) Park(deadline time.Time) error {
 			return err
 		}
 		return nil
+	}
+	return c.parkNetpoll(deadline)
+}
+
+// parkURing is Park on io_uring outside kernel-wait mode: the ring
+// signals the eventfd on every completion, so the driver parks in the
+// netpoller unless completions already wait.
+//
+// The signal is not turned off while no driver parks, as AIO's adaptive
+// signalling does per request: the ring's switch (IORING_CQ_EVENTFD_DISABLED)
+// is read by the kernel after it publishes a completion with no full
+// barrier between the two, so a driver turning it on and then finding the
+// CQ empty could miss the completion published meanwhile, and sleep.
+func (c *Context) parkURing(deadline time.Time) error {
+	if c.q.pending() {
+		return nil // the caller's Poll takes them
 	}
 	return c.parkNetpoll(deadline)
 }

@@ -32,6 +32,9 @@ type uringQueue struct {
 	ring *sys.URing
 	sqMu sync.Mutex     // serialises Fill and Enter's bookkeeping
 	cqes []sys.URingCQE // reap's buffer, under c.reapMu
+
+	tableMu sync.Mutex // guards table
+	table   bool       // the file table is registered (fix)
 }
 
 // uringCancelWait bounds how long a cancellation waits for a request that
@@ -90,8 +93,15 @@ func (q *uringQueue) stageLocked(iocbs []*abi.IOCB, reqs []*Request, refs []slot
 			sqe = q.ring.Fill()
 		}
 		fillSQE(sqe, op, cb)
-		if reqs[k].async {
+		if r := reqs[k]; r.async {
 			sqe.Flags |= sys.IOSQE_ASYNC
+			if r.fixed {
+				// The file table holds the file at the slot's index
+				// (uring_prepare.go).
+				sqe.Fd = i
+				sqe.Flags |= sys.IOSQE_FIXED_FILE
+				s.fixed, r.fixed = true, false
+			}
 		}
 	}
 	return refs
@@ -147,18 +157,20 @@ const maxRW = math.MaxInt32 &^ 4095
 // within the call, so that a request the kernel refused at once (EBADF: a
 // file not open, or not for this direction) is refused to its submitter
 // as io_submit refuses it, and makes no packet.
-func (q *uringQueue) submit(_ []*abi.IOCB, _ []*Request, _ int, refs []slotRef) map[int]syscall.Errno {
+func (q *uringQueue) submit(_ []*abi.IOCB, _ []*Request, blocking int, refs []slotRef) map[int]syscall.Errno {
 	c := q.c
 	for again := 0; ; again++ {
 		q.sqMu.Lock()
 		n := q.ring.Unsubmitted()
 		var err error
 		if n > 0 {
-			// Never a raw call: io_uring issues a request inline first,
-			// and some block there even so (a FUSE read waits in
-			// fuse_get_req for a free background request), which a raw
-			// call would do holding its P, stopping the world's next stop.
-			_, err = q.ring.Enter(n, 0, -1, false)
+			// A raw call only when no request of the batch may block
+			// inline (uringPrepare): a FUSE read can, waiting in
+			// fuse_get_req for a free background request, and a raw call
+			// would do so holding its P, stopping the world's next stop.
+			// The SQ may hold other submitters' entries too; theirs
+			// cannot block either, or they would have entered themselves.
+			_, err = q.ring.Enter(n, 0, -1, blocking < 0)
 		}
 		q.sqMu.Unlock()
 		if err == nil {
@@ -235,6 +247,29 @@ func (q *uringQueue) armPoll(cb *abi.IOCB) bool {
 // in io-wq. A request already issued to a device is not found.
 func (q *uringQueue) cancel(cb *abi.IOCB) bool {
 	return q.ring.SyncCancel(cb.Data, uringCancelWait) == nil
+}
+
+// fix puts the file open as fd in the file table at slot i, making the
+// table first, and reports whether it did. It is for requests that go to
+// io-wq, whose workers look an fd up only when they start the request.
+func (q *uringQueue) fix(i int32, fd int) bool {
+	q.tableMu.Lock()
+	defer q.tableMu.Unlock()
+	if !q.table {
+		if q.ring.RegisterFileTable(len(q.cqes)) != nil {
+			return false
+		}
+		q.table = true
+	}
+	return q.ring.SetFile(int(i), fd) == nil
+}
+
+// unfix empties slot i of the file table. c.mu is held: the update takes
+// the ring's lock and drops a reference to the file, and waits for nothing.
+func (q *uringQueue) unfix(i int32) {
+	q.tableMu.Lock()
+	_ = q.ring.SetFile(int(i), -1)
+	q.tableMu.Unlock()
 }
 
 func (q *uringQueue) nowait() bool        { return false }

@@ -112,6 +112,8 @@ type Request struct {
 
 	// io_uring (uring_prepare.go), set by its submitter before c.mu.
 	async  bool          // issue in io-wq (IOSQE_ASYNC), never inline
+	inline bool          // a file in memory: copied in the submitter
+	fixed  bool          // the ring's file table holds its file at its slot's index
 	refuse syscall.Errno // refuse it at once with this errno
 
 	armGen uint32 // Gen() when its POLL was last armed: tells that submission from a later one

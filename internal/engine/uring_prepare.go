@@ -17,15 +17,55 @@ import (
 // errno io_submit would give at once for a file not open for the request's
 // direction (EBADF) is checked here, before it goes.
 
+// A file in memory (tmpfs, ramfs) is different again: io_uring has no
+// inline path for it at all (shmem does not take IOCB_NOWAIT, so every read
+// and write goes to an io-wq worker and back, a thread handoff each way),
+// while the copy itself takes less time than the handoff. Native AIO's
+// io_submit does such a transfer within the call; the io_uring queue does
+// the same, in the submitter, and finishes the request as a reap would,
+// unless URingRingOnly is set.
+
+// URingRingOnly sends in-memory files' transfers through the ring (and its
+// io-wq workers) too, for benchmarks that show the difference. Set it
+// before any I/O.
+var URingRingOnly = false
+
 // uringPrepare marks the transfers of reqs that must go to io-wq, and
-// refuses those of them on a fd not open for their direction. It runs in
-// the submitter after identify, outside the context's locks: finding out
-// whether a file is on FUSE asks its server.
-func uringPrepare(reqs []*Request) {
+// refuses those of them on a fd not open for their direction; those on a
+// file in memory it marks inline; the others it marks raw: their
+// io_uring_enter cannot block. It runs in the submitter after identify,
+// outside the context's locks: finding out whether a file is on FUSE asks
+// its server.
+func (c *Context) uringPrepare(reqs []*Request) {
+	big := 0 // large in-memory transfers so far
 	for _, r := range reqs {
-		r.async, r.refuse = false, 0
+		r.async, r.inline, r.refuse = false, false, 0
 		d := direction(r.Cmd)
-		if d == noDirection || r.kind != sys.KindFile || !onFUSE(r.id.Dev, r.Fd) {
+		if r.kind != sys.KindFile {
+			continue
+		}
+		class := uint8(classPlain)
+		if d != noDirection {
+			class = fileClass(r.id.Dev, r.Fd)
+		}
+		switch {
+		case class == classMemory && !URingRingOnly:
+			// Of several large copies, every other one goes to the ring,
+			// whose io-wq workers copy on other CPUs meanwhile.
+			if r.size() >= bigCopy {
+				big++
+				if big%2 == 0 {
+					r.raw = true
+					continue
+				}
+			}
+			r.inline = true
+			continue
+		case class != classFUSE:
+			// io_uring issues it inline without blocking (a read or write
+			// the file cannot do at once goes to io-wq; an fsync always
+			// does), so io_uring_enter may be a raw call.
+			r.raw = true
 			continue
 		}
 		r.async = true
@@ -36,35 +76,61 @@ func uringPrepare(reqs []*Request) {
 		case d == 0 && fl&syscall.O_ACCMODE == syscall.O_WRONLY,
 			d != 0 && fl&syscall.O_ACCMODE == syscall.O_RDONLY:
 			r.refuse = syscall.EBADF
+		default:
+			// An io-wq worker looks the fd up when it starts the request,
+			// which may be after the program closed it, or reused the
+			// number for another file; io_submit takes the file at the
+			// call. The ring's file table, at the request's slot, holds
+			// this file for the request until its slot is freed. (A dup
+			// would too, but closing a dup of a FUSE file waits for its
+			// server's FLUSH.)
+			r.fixed = c.q.(*uringQueue).fix(r.slot, r.Fd)
 		}
 	}
 }
 
-// fuseDevs caches, by device number, whether a file system is FUSE's,
-// copied on write so that a lookup takes no lock and allocates nothing.
-// FUSE mounts have anonymous device numbers, which a later mount may
-// reuse; a stale answer only sends requests to io-wq needlessly, or (a new
-// FUSE mount on a number that was another file system's) inline.
-var fuseDevs struct {
+// bigCopy is the size from which a batch's in-memory transfers are shared
+// between the submitter and the ring's workers.
+const bigCopy = 64 << 10
+
+// What the io_uring queue needs to know of a file system.
+const (
+	classPlain  = iota + 1 // io_uring issues inline where it can, else io-wq
+	classFUSE              // straight to io-wq
+	classMemory            // copied in the submitter
+)
+
+// devClasses caches, by device number, the class of a file system, copied
+// on write so that a lookup takes no lock and allocates nothing. FUSE and
+// tmpfs mounts have anonymous device numbers, which a later mount may
+// reuse; a stale answer only makes a request slower, or (a new FUSE mount
+// on a number that was another file system's) issued inline.
+var devClasses struct {
 	mu  sync.Mutex
-	tab atomic.Pointer[map[uint64]bool]
+	tab atomic.Pointer[map[uint64]uint8]
 }
 
-func onFUSE(dev uint64, fd int) bool {
-	if t := fuseDevs.tab.Load(); t != nil {
+func fileClass(dev uint64, fd int) uint8 {
+	if t := devClasses.tab.Load(); t != nil {
 		if v, ok := (*t)[dev]; ok {
 			return v
 		}
 	}
-	f := sys.OnFUSE(fd)
-	fuseDevs.mu.Lock()
-	defer fuseDevs.mu.Unlock()
-	next := map[uint64]bool{dev: f}
-	if t := fuseDevs.tab.Load(); t != nil {
+	class := uint8(classPlain)
+	switch {
+	case sys.OnFUSE(fd):
+		class = classFUSE
+	case sys.InMemory(fd):
+		class = classMemory
+	}
+	devClasses.mu.Lock()
+	defer devClasses.mu.Unlock()
+	next := map[uint64]uint8{dev: class}
+	if t := devClasses.tab.Load(); t != nil {
 		for k, v := range *t {
 			next[k] = v
 		}
 	}
-	fuseDevs.tab.Store(&next)
-	return f
+	devClasses.tab.Store(&next)
+	return class
 }

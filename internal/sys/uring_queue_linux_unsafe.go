@@ -183,3 +183,50 @@ func (r *URing) SetMaxWorkers(bounded, unbounded uint32) (prevBounded, prevUnbou
 	}
 	return v[0], v[1], nil
 }
+
+const (
+	ioringRegisterFiles       = 2
+	ioringRegisterFilesUpdate = 6
+
+	// IOSQE_FIXED_FILE makes an SQE's fd an index into the ring's file
+	// table.
+	IOSQE_FIXED_FILE = 1 << 0
+)
+
+// RegisterFileTable gives the ring a table of n empty file slots
+// (IORING_REGISTER_FILES with every fd -1).
+func (r *URing) RegisterFileTable(n int) error {
+	fds := make([]int32, n)
+	for i := range fds {
+		fds[i] = -1
+	}
+	_, _, e := unix.Syscall6(unix.SYS_IO_URING_REGISTER, uintptr(r.fd), ioringRegisterFiles, uintptr(unsafe.Pointer(&fds[0])), uintptr(n), 0, 0)
+	runtime.KeepAlive(fds)
+	if e != 0 {
+		return Errno(e)
+	}
+	return nil
+}
+
+// uringFilesUpdate is struct io_uring_files_update.
+type uringFilesUpdate struct {
+	offset uint32
+	_      uint32
+	fds    uint64
+}
+
+// SetFile puts the file open as fd in slot i of the ring's file table (the
+// table takes its own reference, as dup would, but closing it later sends
+// no FLUSH: the table drops a reference, it closes no descriptor); fd -1
+// empties the slot.
+func (r *URing) SetFile(i int, fd int) error {
+	v := int32(fd)
+	up := uringFilesUpdate{offset: uint32(i), fds: uint64(uintptr(unsafe.Pointer(&v)))}
+	_, _, e := unix.Syscall6(unix.SYS_IO_URING_REGISTER, uintptr(r.fd), ioringRegisterFilesUpdate, uintptr(unsafe.Pointer(&up)), 1, 0, 0)
+	runtime.KeepAlive(&v)
+	runtime.KeepAlive(&up)
+	if e != 0 {
+		return Errno(e)
+	}
+	return nil
+}
