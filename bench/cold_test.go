@@ -111,9 +111,9 @@ func TestColdSubmit(t *testing.T) {
 		p.Close()
 		slices.Sort(lat)
 		q := func(x float64) time.Duration { return lat[int(x*float64(len(lat)-1))] }
-		t.Logf("%-22s submit call p50 %9v  p99 %9v  max %9v; %d reads in %v (%.0f IOPS); worker reads %d, Go threads %d idle, %d peak",
+		t.Logf("%-22s submit call p50 %9v  p99 %9v  max %9v; %d reads in %v (%.0f IOPS); worker reads %d, Go threads %d idle, %d peak, io-wq threads %d",
 			mode.name, q(0.5), q(0.99), lat[len(lat)-1], n, elapsed.Round(time.Millisecond), float64(n)/elapsed.Seconds(),
-			engine.WorkerRuns()-runs, threads0, peak)
+			engine.WorkerRuns()-runs, threads0, peak, testutil.IOWorkers(t))
 	}
 	engine.BlockingSubmit = false
 }

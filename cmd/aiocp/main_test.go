@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/goiocp/goiocp/internal/testutil"
 )
 
 var (
@@ -20,9 +22,10 @@ var (
 	binDir    string
 )
 
-// TestMain removes the binary that binary builds.
+// TestMain removes the binary that binary builds, and runs the tests on
+// each engine (the built aiocp inherits GOIOCP_ENGINE).
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := testutil.OnEachEngine(m.Run)
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/goiocp/goiocp/bench"
+	"github.com/goiocp/goiocp/internal/engine"
 )
 
 func main() {
@@ -57,7 +58,9 @@ func run() error {
 	httpServe := flag.String("http-serve", "", "internal: serve -http-root with this server (iocphttpd, nethttp) until SIGTERM")
 	httpRoot := flag.String("http-root", "", "internal: with -http-serve, the root")
 	httpDirect := flag.Bool("http-direct", false, "internal: with -http-serve, O_DIRECT")
+	ringOnly := flag.Bool("uring-ring-only", false, "io_uring ports send files in memory (tmpfs) through the ring and its io-wq workers too, instead of copying in the submitter")
 	flag.Parse()
+	engine.URingRingOnly = *ringOnly
 
 	set := map[string]bool{}
 	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })

@@ -15,15 +15,17 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/goiocp/goiocp/internal/testutil"
 )
 
 // TestMain lets the test binary be iocphttpd itself, for the tests that
-// run it as a process and signal it.
+// run it as a process and signal it, and runs the tests on each engine.
 func TestMain(m *testing.M) {
 	if os.Getenv("IOCPHTTPD_TEST_MAIN") == "1" {
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	os.Exit(testutil.OnEachEngine(m.Run))
 }
 
 // start runs iocphttpd with args as a child process and returns it with the
