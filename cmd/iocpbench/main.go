@@ -28,7 +28,7 @@ func main() {
 
 func run() error {
 	var (
-		engines   = flag.String("engines", "ports,global,readat,fio", "engines, comma separated: ports, ports-uring, ports-kwait, ports-uring-kwait, global-ebusy, global-collector, readat, fio-libaio, fio-io_uring, fio-io_uring-fixed; global = both global shapes, fio = the three fio engines, all = every one")
+		engines   = flag.String("engines", "ports,ports-uring,global,readat,fio", "engines, comma separated: ports, ports-uring, ports-kwait, ports-uring-kwait, global-ebusy, global-collector, readat, fio-libaio, fio-io_uring, fio-io_uring-fixed; global = both global shapes, fio = the three fio engines, all = every one")
 		workloads = flag.String("workloads", "all", "workloads, comma separated: randread-4k, randwrite-4k, seqread-128k, all")
 		gList     = flag.String("g", "1,2,4,8,16,64", "goroutine counts G, comma separated")
 		qd        = flag.Int("qd", 8, "requests in flight per goroutine (readat: always 1); G×qd must fit the default context (1024) for the global engines")
@@ -41,7 +41,7 @@ func run() error {
 		sizeMiB   = flag.Int64("size", 256, "size of each created file in MiB")
 		out       = flag.String("out", "bench/results", "directory for the JSON and SVG; empty for none")
 		name      = flag.String("name", "", "base name of the output files (default iocpbench-DATE)")
-		quick     = flag.Bool("quick", false, "the demo profile: ports, global and readat, randread-4k O_DIRECT on a temp file on tmpfs (/dev/shm) and on the disk, G 1,4,16,64, 3 rounds of 300ms, no files written, a verdict per target; explicit flags still win")
+		quick     = flag.Bool("quick", false, "the demo profile: ports (AIO and io_uring), global and readat, randread-4k O_DIRECT on a temp file on tmpfs (/dev/shm) and on the disk, G 1,4,16,64, 3 rounds of 300ms, no files written, a verdict per target; explicit flags still win")
 		format    = flag.String("format", "table", "table, markdown (every figure) or wide (Markdown, one row per cell: IOPS, ×ports, CPU µs/req per engine)")
 		from      = flag.String("from", "", "render a saved JSON report instead of running")
 		svg       = flag.String("svg", "", "with -from: write the plot to this file")
@@ -70,7 +70,7 @@ func run() error {
 				*v = q
 			}
 		}
-		def("engines", engines, "ports,global,readat")
+		def("engines", engines, "ports,ports-uring,global,readat")
 		def("workloads", workloads, "randread-4k")
 		def("g", gList, "1,4,16,64")
 		def("direct", direct, "on")

@@ -34,7 +34,7 @@ func Cancel(fd int, only *Request) CancelCounts {
 	for _, c := range ctxs {
 		c.Poll() // what the kernel has finished is not cancellable
 		var userspace, streams, polls []*Request
-		var later []laterCancel
+		var later []*laterCancel
 		c.mu.Lock()
 		if c.closed {
 			// Close is draining it; those requests finish normally.
@@ -74,7 +74,9 @@ func Cancel(fd int, only *Request) CancelCounts {
 				// not under c.mu. Marked now, r's completion tells a
 				// cancellation from a run (settleCanceled).
 				r.canceled = true
-				later = append(later, laterCancel{r, slotRef{int32(i), c.slots[i].gen}, r.Gen(), c.iocbs[i]})
+				l := &laterCancel{r: r, ref: slotRef{int32(i), c.slots[i].gen}, gen: r.Gen(), cb: c.iocbs[i]}
+				r.cancelNote = l
+				later = append(later, l)
 				continue
 			}
 			if c.q.cancel(&c.iocbs[i]) {
@@ -89,15 +91,21 @@ func Cancel(fd int, only *Request) CancelCounts {
 		}
 		c.mu.Unlock()
 		for _, l := range later {
+			// IORING_REGISTER_SYNC_CANCEL also says 0 for a request that
+			// ran to its end while it waited, so the request's own
+			// completion tells (settleCanceled notes it).
 			if c.q.cancel(&l.cb) {
-				cc.Canceled++
 				c.awaitFinal(l.r, l.gen)
-				continue
 			}
-			cc.NotCanceled++
 			c.mu.Lock()
 			if s := &c.slots[l.ref.i]; s.req == l.r && s.gen == l.ref.gen {
-				l.r.canceled = false
+				// Still in flight: beyond reach, it runs.
+				l.r.canceled, l.r.cancelNote = false, nil
+				cc.NotCanceled++
+			} else if l.canceled {
+				cc.Canceled++
+			} else {
+				cc.NotCanceled++
 			}
 			c.mu.Unlock()
 		}
@@ -123,10 +131,11 @@ func Cancel(fd int, only *Request) CancelCounts {
 // c.mu is released: its slot at the time, its generation, and a copy of
 // its iocb.
 type laterCancel struct {
-	r   *Request
-	ref slotRef
-	gen uint32
-	cb  abi.IOCB
+	r        *Request
+	ref      slotRef
+	gen      uint32
+	cb       abi.IOCB
+	canceled bool // r's completion said it was cancelled (settleCanceled), under c.mu
 }
 
 // cancelWaiting cancels, for Close, the requests of c that wait for a

@@ -247,6 +247,9 @@ func (c *Context) settleCanceled(r *Request, res int64) {
 	} else {
 		ran = res > 0 || (res == 0 && r.Cmd != abi.IOCB_CMD_POLL)
 	}
+	if l := r.cancelNote; l != nil {
+		l.canceled, r.cancelNote = !ran, nil
+	}
 	if ran {
 		r.canceled = false // the cancellation came too late
 		return

@@ -123,3 +123,25 @@ func TestURingReadSignalsEventfd(t *testing.T) {
 		t.Fatalf("eventfd: %d %v %v", n, err, b)
 	}
 }
+
+// TestURingRegisterLayout checks the sizes of the structs the queue hands
+// to io_uring_enter and io_uring_register: io_uring_getevents_arg (24),
+// io_uring_sync_cancel_reg (64), io_uring_files_update (16).
+func TestURingRegisterLayout(t *testing.T) {
+	for name, c := range map[string]struct{ got, want uintptr }{
+		"io_uring_getevents_arg":   {unsafe.Sizeof(uringGeteventsArg{}), 24},
+		"io_uring_sync_cancel_reg": {unsafe.Sizeof(uringSyncCancel{}), 64},
+		"io_uring_files_update":    {unsafe.Sizeof(uringFilesUpdate{}), 16},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s is %d bytes, want %d", name, c.got, c.want)
+		}
+	}
+	var s uringSyncCancel
+	if off := unsafe.Offsetof(s.timeout); off != 16 {
+		t.Errorf("io_uring_sync_cancel_reg.timeout at %d, want 16", off)
+	}
+	if off := unsafe.Offsetof(s.opcode); off != 32 {
+		t.Errorf("io_uring_sync_cancel_reg.opcode at %d, want 32", off)
+	}
+}
