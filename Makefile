@@ -27,7 +27,7 @@ unit:
 benchonce:
 	$(GO) test -run '^$$' -bench . -benchtime=1x -count=1 $(PKGS)
 
-## demo: a quick comparison (about 45 s) on temporary files on tmpfs and on
+## demo: a quick comparison (about 55 s) on temporary files on tmpfs and on
 ## the disk: own ports vs the global waiter (both shapes) vs os.File.ReadAt,
 ## G 1,4,16,64, new OS threads per engine, a verdict line per target
 demo:
