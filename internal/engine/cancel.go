@@ -79,7 +79,7 @@ func Cancel(fd int, only *Request) CancelCounts {
 				later = append(later, l)
 				continue
 			}
-			if c.q.cancel(&c.iocbs[i]) {
+			if c.q.cancel(&c.iocbs[i]) == cancelStarted {
 				r.canceled = true
 				cc.Canceled++
 				if r.Cmd == abi.IOCB_CMD_POLL {
@@ -93,14 +93,24 @@ func Cancel(fd int, only *Request) CancelCounts {
 		for _, l := range later {
 			// IORING_REGISTER_SYNC_CANCEL also says 0 for a request that
 			// ran to its end while it waited, so the request's own
-			// completion tells (settleCanceled notes it).
-			if c.q.cancel(&l.cb) {
+			// completion tells (settleCanceled notes it). The ring may be
+			// closed meanwhile (the request done, Close drained it), its
+			// fd even another port's: life keeps it, dead says so.
+			res := cancelNotFound
+			c.life.RLock()
+			if !c.dead {
+				res = c.q.cancel(&l.cb)
+			}
+			c.life.RUnlock()
+			if res == cancelStarted {
 				c.awaitFinal(l.r, l.gen)
 			}
 			c.mu.Lock()
 			if s := &c.slots[l.ref.i]; s.req == l.r && s.gen == l.ref.gen {
-				// Still in flight: beyond reach, it runs.
+				// Still in flight: beyond reach, it runs. If it was told to
+				// stop, an EINTR it ends with is reported as ECANCELED.
 				l.r.canceled, l.r.cancelNote = false, nil
+				l.r.cancelTried = res == cancelRunning
 				cc.NotCanceled++
 			} else if l.canceled {
 				cc.Canceled++
@@ -151,7 +161,7 @@ func (c *Context) cancelWaiting() {
 		case r.stream != nil:
 			streams = append(streams, r)
 		case r.Cmd == abi.IOCB_CMD_POLL && !r.canceled:
-			if c.q.cancel(&c.iocbs[i]) {
+			if c.q.cancel(&c.iocbs[i]) == cancelStarted {
 				r.canceled = true
 			}
 		}

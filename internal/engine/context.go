@@ -340,7 +340,7 @@ func (c *Context) allocSlots(reqs []*Request) int {
 			}
 			r.barriers = nil
 			r.worker = 0
-			r.cancelNote = nil
+			r.cancelNote, r.cancelTried = nil, false
 			r.stream, r.sstate, r.scancel, r.firstTry, r.doneAtOnce = nil, sNone, false, false, false
 			r.plain, r.polled, r.sdone, r.epfd = false, false, 0, -1
 			c.slots[i].req = r

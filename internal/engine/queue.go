@@ -73,9 +73,10 @@ type kernelQueue interface {
 	// held.
 	armPoll(cb *abi.IOCB) bool
 	// cancel tries to cancel the request cb describes, in flight in the
-	// kernel. It reports whether cancellation started: the request's
-	// completion then still comes, with ECANCELED unless it ran first.
-	cancel(cb *abi.IOCB) bool
+	// kernel. cancelStarted: its completion still comes, with ECANCELED
+	// unless it ran first; cancelRunning: it runs, and was told to stop,
+	// so it may end either way; cancelNotFound: beyond reach, or done.
+	cancel(cb *abi.IOCB) cancelResult
 	// nowait reports whether requests go with RWF_NOWAIT, what would
 	// block coming back to the context's workers (AIO), or the kernel
 	// makes every request asynchronous by itself (io_uring).
@@ -109,6 +110,15 @@ func newQueue(k Kind, depth, efd int) (kernelQueue, error) {
 	}
 	return q, nil
 }
+
+// cancelResult is what a kernel queue's cancel found.
+type cancelResult int
+
+const (
+	cancelNotFound cancelResult = iota
+	cancelStarted
+	cancelRunning
+)
 
 // slotRef names a slot at one use: its index and generation.
 type slotRef struct {
@@ -157,7 +167,7 @@ var (
 		return nil
 	})
 	uringUsable = sync.OnceValue(func() error {
-		if err := sys.ProbeIOURing(); err != nil {
+		if err := sys.ProbeURingQueue(); err != nil {
 			return fmt.Errorf("io_uring: %w", err)
 		}
 		return nil

@@ -121,12 +121,12 @@ func (q *aioQueue) armPoll(cb *abi.IOCB) bool {
 
 // cancel is io_cancel, which regular files refuse (EINVAL); EINPROGRESS
 // means started.
-func (q *aioQueue) cancel(cb *abi.IOCB) bool {
+func (q *aioQueue) cancel(cb *abi.IOCB) cancelResult {
 	switch sys.IoCancel(q.kctx, cb) {
 	case nil, sys.Errno(syscall.EINPROGRESS):
-		return true
+		return cancelStarted
 	}
-	return false
+	return cancelNotFound
 }
 
 func (q *aioQueue) nowait() bool        { return true }

@@ -28,13 +28,15 @@ import (
 // thread to post completions, and a Go thread may sleep in a futex for
 // seconds, holding back completions its ring's waiters park for.
 type uringQueue struct {
-	c    *Context
-	ring *sys.URing
-	sqMu sync.Mutex     // serialises Fill and Enter's bookkeeping
-	cqes []sys.URingCQE // reap's buffer, under c.reapMu
+	c        *Context
+	ring     *sys.URing
+	sqMu     sync.Mutex     // serialises SQE, Publish and Enter, and guards mayBlock
+	mayBlock int            // entries in the SQ whose inline issue may block (not raw)
+	cqes     []sys.URingCQE // reap's buffer, under c.reapMu
 
-	tableMu sync.Mutex // guards table
-	table   bool       // the file table is registered (fix)
+	tableMu  sync.Mutex // guards table
+	table    bool       // the file table is registered (fixOrRefuse)
+	tableErr error      // why registering it failed: not tried again
 }
 
 // uringCancelWait bounds how long a cancellation waits for a request that
@@ -85,25 +87,32 @@ func (q *uringQueue) stageLocked(iocbs []*abi.IOCB, reqs []*Request, refs []slot
 			s.refused = r.refuse
 			continue
 		}
-		sqe := q.ring.Fill()
+		sqe := q.ring.SQE()
 		for sqe == nil {
 			// The SQ is full of entries staged by submitters that have not
-			// entered yet: hand them to the kernel now.
+			// entered yet (it holds one per slot, so it cannot be): hand
+			// them to the kernel now.
+			q.ring.Publish()
 			_, _ = q.ring.Enter(q.ring.Unsubmitted(), 0, -1, false)
-			sqe = q.ring.Fill()
+			q.mayBlock = 0
+			sqe = q.ring.SQE()
 		}
 		fillSQE(sqe, op, cb)
+		if !reqs[k].raw {
+			q.mayBlock++
+		}
 		if r := reqs[k]; r.async {
 			sqe.Flags |= sys.IOSQE_ASYNC
-			if r.fixed {
-				// The file table holds the file at the slot's index
-				// (uring_prepare.go).
-				sqe.Fd = i
-				sqe.Flags |= sys.IOSQE_FIXED_FILE
-				s.fixed, r.fixed = true, false
-			}
+		}
+		if r := reqs[k]; r.fixed {
+			// The file table holds the file at the slot's index
+			// (uring_prepare.go).
+			sqe.Fd = i
+			sqe.Flags |= sys.IOSQE_FIXED_FILE
+			s.fixed, r.fixed = true, false
 		}
 	}
+	q.ring.Publish()
 	return refs
 }
 
@@ -157,20 +166,22 @@ const maxRW = math.MaxInt32 &^ 4095
 // within the call, so that a request the kernel refused at once (EBADF: a
 // file not open, or not for this direction) is refused to its submitter
 // as io_submit refuses it, and makes no packet.
-func (q *uringQueue) submit(_ []*abi.IOCB, _ []*Request, blocking int, refs []slotRef) map[int]syscall.Errno {
+func (q *uringQueue) submit(_ []*abi.IOCB, _ []*Request, _ int, refs []slotRef) map[int]syscall.Errno {
 	c := q.c
 	for again := 0; ; again++ {
 		q.sqMu.Lock()
-		n := q.ring.Unsubmitted()
 		var err error
-		if n > 0 {
-			// A raw call only when no request of the batch may block
-			// inline (uringPrepare): a FUSE read can, waiting in
-			// fuse_get_req for a free background request, and a raw call
-			// would do so holding its P, stopping the world's next stop.
-			// The SQ may hold other submitters' entries too; theirs
-			// cannot block either, or they would have entered themselves.
-			_, err = q.ring.Enter(n, 0, -1, blocking < 0)
+		for n := q.ring.Unsubmitted(); n > 0 && err == nil; n = q.ring.Unsubmitted() {
+			// A raw call only when no entry in the SQ may block inline,
+			// ours or other submitters' (uringPrepare marks them): a POLL
+			// of a FUSE file asks its server, and a raw call would wait
+			// holding its P, stopping the world's next stop. Without
+			// IORING_SETUP_SUBMIT_ALL a failed entry ends a call: enter
+			// again for the rest.
+			_, err = q.ring.Enter(n, 0, -1, q.mayBlock == 0)
+			if err == nil {
+				q.mayBlock = 0
+			}
 		}
 		q.sqMu.Unlock()
 		if err == nil {
@@ -207,9 +218,7 @@ func (q *uringQueue) pending() bool       { return q.ring.Pending() }
 
 func (q *uringQueue) reap(dst []abi.IOEvent) int {
 	if q.ring.CQOverflow() {
-		q.sqMu.Lock()
-		_, _ = q.ring.Enter(0, 0, -1, true) // moves the overflow into the CQ
-		q.sqMu.Unlock()
+		_, _ = q.ring.Enter(0, 0, -1, true) // moves the overflow into the CQ; submits nothing
 	}
 	cqes := q.cqes[:min(len(dst), len(q.cqes))]
 	n := q.ring.Reap(cqes)
@@ -232,12 +241,17 @@ func (q *uringQueue) waitTakesEvents() bool { return false }
 func (q *uringQueue) armPoll(cb *abi.IOCB) bool {
 	q.sqMu.Lock()
 	defer q.sqMu.Unlock()
-	sqe := q.ring.Fill()
+	sqe := q.ring.SQE()
 	if sqe == nil {
 		return false
 	}
 	fillSQE(sqe, sys.IORING_OP_POLL_ADD, cb)
-	_, err := q.ring.Enter(q.ring.Unsubmitted(), 0, -1, true)
+	q.ring.Publish()
+	// Not raw: the SQ may hold other submitters' entries that can block.
+	_, err := q.ring.Enter(q.ring.Unsubmitted(), 0, -1, false)
+	if err == nil {
+		q.mayBlock = 0
+	}
 	return err == nil
 }
 
@@ -245,23 +259,39 @@ func (q *uringQueue) armPoll(cb *abi.IOCB) bool {
 // waits (a poll, an io-wq queue, a worker running it, which is
 // interrupted), and regular-file requests are cancellable where they wait
 // in io-wq. A request already issued to a device is not found.
-func (q *uringQueue) cancel(cb *abi.IOCB) bool {
-	return q.ring.SyncCancel(cb.Data, uringCancelWait) == nil
+func (q *uringQueue) cancel(cb *abi.IOCB) cancelResult {
+	switch q.ring.SyncCancel(cb.Data, uringCancelWait) {
+	case nil:
+		return cancelStarted
+	case sys.Errno(syscall.EALREADY), sys.Errno(syscall.ETIME):
+		// Running in a worker, which the kernel interrupted: it may end
+		// with EINTR or ECANCELED, or run to its end.
+		return cancelRunning
+	}
+	return cancelNotFound
 }
 
-// fix puts the file open as fd in the file table at slot i, making the
-// table first, and reports whether it did. It is for requests that go to
-// io-wq, whose workers look an fd up only when they start the request.
-func (q *uringQueue) fix(i int32, fd int) bool {
+// fixOrRefuse puts r's file in the file table at r's slot (making the
+// table first), for a request that goes to io-wq, whose workers look an fd
+// up only when they start the request. Where that fails r is refused: EBADF
+// for a fd not open, EAGAIN when the kernel has no room for the table (a
+// limit on open files below the port's depth).
+func (q *uringQueue) fixOrRefuse(r *Request) {
 	q.tableMu.Lock()
 	defer q.tableMu.Unlock()
-	if !q.table {
-		if q.ring.RegisterFileTable(len(q.cqes)) != nil {
-			return false
+	if q.tableErr == nil && !q.table {
+		if q.tableErr = q.ring.RegisterFileTable(len(q.cqes)); q.tableErr == nil {
+			q.table = true
 		}
-		q.table = true
 	}
-	return q.ring.SetFile(int(i), fd) == nil
+	switch {
+	case q.tableErr != nil:
+		r.refuse = syscall.EAGAIN
+	case q.ring.SetFile(int(r.slot), r.Fd) != nil:
+		r.refuse = syscall.EBADF
+	default:
+		r.fixed = true
+	}
 }
 
 // unfix empties slot i of the file table. c.mu is held: the update takes

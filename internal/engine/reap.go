@@ -216,6 +216,8 @@ func (c *Context) handleLocked(evs []abi.IOEvent) int {
 		r.res = ev.Res
 		if r.canceled {
 			c.settleCanceled(r, ev.Res)
+		} else if r.cancelTried && ev.Res == -int64(syscall.EINTR) {
+			r.res = -int64(syscall.ECANCELED) // its io-wq worker was stopped (cancel.go)
 		}
 		c.freeSlotLocked(r)
 		batch = append(batch, r)

@@ -111,11 +111,12 @@ type Request struct {
 	pollRes    int64 // the result of its last POLL, as reaped
 
 	// io_uring (uring_prepare.go), set by its submitter before c.mu.
-	async      bool          // issue in io-wq (IOSQE_ASYNC), never inline
-	inline     bool          // a file in memory: copied in the submitter
-	fixed      bool          // the ring's file table holds its file at its slot's index
-	cancelNote *laterCancel  // a Cancel waiting to learn whether its cancellation took (cancel.go), under c.mu
-	refuse     syscall.Errno // refuse it at once with this errno
+	async       bool          // issue in io-wq (IOSQE_ASYNC), never inline
+	inline      bool          // a file in memory: copied in the submitter
+	fixed       bool          // the ring's file table holds its file at its slot's index
+	cancelNote  *laterCancel  // a Cancel waiting to learn whether its cancellation took (cancel.go), under c.mu
+	cancelTried bool          // io_uring: Cancel told its running worker to stop
+	refuse      syscall.Errno // refuse it at once with this errno
 
 	armGen uint32 // Gen() when its POLL was last armed: tells that submission from a later one
 }

@@ -423,7 +423,7 @@ func (c *Context) armPolls(reqs []*Request) []armFailure {
 		case r.scancel:
 			// Cancel came while the POLL was on its way in and its
 			// io_cancel found nothing: cancel it now.
-			c.q.cancel(&c.iocbs[r.slot])
+			_ = c.q.cancel(&c.iocbs[r.slot])
 		}
 		sh.mu.Unlock()
 	}
@@ -571,7 +571,7 @@ func (c *Context) cancelStream(r *Request, wait bool) bool {
 			// Under the shard lock: the POLL's request cannot be finished
 			// and its slot reused meanwhile. The lock is a leaf and
 			// io_cancel does not block.
-			c.q.cancel(&c.iocbs[r.slot])
+			_ = c.q.cancel(&c.iocbs[r.slot])
 			sh.mu.Unlock()
 		}
 		if wait {

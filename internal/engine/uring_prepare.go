@@ -32,24 +32,39 @@ var URingRingOnly = false
 
 // uringPrepare marks the transfers of reqs that must go to io-wq, and
 // refuses those of them on a fd not open for their direction; those on a
-// file in memory it marks inline; the others it marks raw: their
-// io_uring_enter cannot block. It runs in the submitter after identify,
+// file in memory it marks inline; those whose io_uring_enter cannot block
+// it marks raw; those an io-wq worker starts without an inline try (FUSE,
+// fsync) get their file in the ring's file table. It runs in the submitter after identify,
 // outside the context's locks: finding out whether a file is on FUSE asks
 // its server.
 func (c *Context) uringPrepare(reqs []*Request) {
+	q := c.q.(*uringQueue)
 	big := 0 // large in-memory transfers so far
 	for _, r := range reqs {
-		r.async, r.inline, r.refuse = false, false, 0
-		d := direction(r.Cmd)
+		r.async, r.inline, r.fixed, r.refuse = false, false, false, 0
 		if r.kind != sys.KindFile {
 			continue
 		}
-		class := uint8(classPlain)
-		if d != noDirection {
-			class = fileClass(r.id.Dev, r.Fd)
-		}
+		d := direction(r.Cmd)
 		switch {
-		case class == classMemory && !URingRingOnly:
+		case r.isFsync():
+			// io_uring always hands an fsync to io-wq (REQ_F_FORCE_ASYNC),
+			// never inline, so it cannot block the call; its worker looks
+			// the fd up when it starts: the file table holds the file.
+			r.raw = true
+			q.fixOrRefuse(r)
+			continue
+		case d == noDirection:
+			// A POLL: vfs_poll runs inline, and a FUSE file's asks its
+			// server, so its io_uring_enter is never raw.
+			continue
+		}
+		switch fileClass(r.id.Dev, r.Fd) {
+		case classMemory:
+			if URingRingOnly {
+				r.raw = true
+				continue
+			}
 			// Of several large copies, every other one goes to the ring,
 			// whose io-wq workers copy on other CPUs meanwhile.
 			if r.size() >= bigCopy {
@@ -60,31 +75,30 @@ func (c *Context) uringPrepare(reqs []*Request) {
 				}
 			}
 			r.inline = true
-			continue
-		case class != classFUSE:
-			// io_uring issues it inline without blocking (a read or write
-			// the file cannot do at once goes to io-wq; an fsync always
-			// does), so io_uring_enter may be a raw call.
+		case classPlain:
+			// io_uring issues it inline without blocking (what the file
+			// cannot do at once goes to io-wq with the file already
+			// looked up), so io_uring_enter may be a raw call.
 			r.raw = true
-			continue
-		}
-		r.async = true
-		fl, err := sys.StatusFlags(r.Fd)
-		switch {
-		case err != nil:
-			r.refuse = syscall.EBADF
-		case d == 0 && fl&syscall.O_ACCMODE == syscall.O_WRONLY,
-			d != 0 && fl&syscall.O_ACCMODE == syscall.O_RDONLY:
-			r.refuse = syscall.EBADF
-		default:
-			// An io-wq worker looks the fd up when it starts the request,
-			// which may be after the program closed it, or reused the
-			// number for another file; io_submit takes the file at the
-			// call. The ring's file table, at the request's slot, holds
-			// this file for the request until its slot is freed. (A dup
-			// would too, but closing a dup of a FUSE file waits for its
-			// server's FLUSH.)
-			r.fixed = c.q.(*uringQueue).fix(r.slot, r.Fd)
+		default: // classFUSE
+			r.async = true
+			fl, err := sys.StatusFlags(r.Fd)
+			switch {
+			case err != nil:
+				r.refuse = syscall.EBADF
+			case d == 0 && fl&syscall.O_ACCMODE == syscall.O_WRONLY,
+				d != 0 && fl&syscall.O_ACCMODE == syscall.O_RDONLY:
+				r.refuse = syscall.EBADF
+			default:
+				// An io-wq worker looks the fd up when it starts the
+				// request, which may be after the program closed it, or
+				// reused the number for another file; io_submit takes the
+				// file at the call. The ring's file table, at the
+				// request's slot, holds this file for the request until
+				// its slot is freed. (A dup would too, but closing a dup
+				// of a FUSE file waits for its server's FLUSH.)
+				q.fixOrRefuse(r)
+			}
 		}
 	}
 }

@@ -156,3 +156,6 @@ func Pread(fd int, buf []byte, off int64) int64 { return -int64(syscall.ENOSYS) 
 
 // ProbeIOURing returns ENOSYS: io_uring is Linux's.
 func ProbeIOURing() error { return errNoSys }
+
+// ProbeURingQueue returns ENOSYS: io_uring is Linux's.
+func ProbeURingQueue() error { return errNoSys }

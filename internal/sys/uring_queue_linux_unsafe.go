@@ -46,21 +46,19 @@ func NewURingQueue(entries uint32) (*URing, error) {
 	return r, err
 }
 
-// Fill returns the next free submission entry, zeroed, as SQE does, and
-// makes it visible to the kernel at once (a release store of the SQ tail),
-// without entering the kernel: the next Enter, by any goroutine, takes it.
-// It returns nil when the SQ is full. Callers serialise Fill.
-func (r *URing) Fill() *URingSQE {
-	sqe := r.SQE()
-	if sqe != nil {
+// Publish makes the entries filled since the last Publish (SQE) visible to
+// the kernel, with a release store of the SQ tail after they were written,
+// without entering the kernel: the next Enter, by any goroutine, takes
+// them. Callers serialise SQE, Publish and Enter.
+func (r *URing) Publish() {
+	if r.pending > 0 {
+		atomic.StoreUint32(r.sqTail, *r.sqTail+r.pending)
 		r.pending = 0
-		atomic.StoreUint32(r.sqTail, *r.sqTail+1)
 	}
-	return sqe
 }
 
-// Unsubmitted returns how many filled entries the kernel has not taken.
-// Callers serialise it with Fill.
+// Unsubmitted returns how many published entries the kernel has not taken.
+// Callers serialise it with Publish.
 func (r *URing) Unsubmitted() uint32 {
 	return *r.sqTail - atomic.LoadUint32(r.sqHead)
 }
@@ -227,6 +225,29 @@ func (r *URing) SetFile(i int, fd int) error {
 	runtime.KeepAlive(&up)
 	if e != 0 {
 		return Errno(e)
+	}
+	return nil
+}
+
+// ProbeURingQueue checks, on a ring of its own, that the kernel has what
+// the io_uring engine needs beyond io_uring_setup: IORING_ENTER_EXT_ARG
+// (a wait with a timeout, Linux 5.11) and IORING_REGISTER_SYNC_CANCEL
+// (Linux 6.0). The error names what is missing and wraps ENOSYS.
+func ProbeURingQueue() error {
+	if err := ProbeIOURing(); err != nil {
+		return err
+	}
+	r, err := NewURingQueue(2)
+	if err != nil {
+		e, _ := err.(syscall.Errno)
+		return &uringError{"io_uring_setup of a port's ring failed", e}
+	}
+	defer r.Close()
+	if _, err := r.Enter(0, 1, time.Microsecond, false); err != nil && err != Errno(syscall.ETIME) {
+		return &uringError{"this kernel's io_uring_enter has no IORING_ENTER_EXT_ARG (Linux 5.11): " + err.Error(), syscall.ENOSYS}
+	}
+	if err := r.SyncCancel(1, 0); err != nil && err != Errno(syscall.ENOENT) {
+		return &uringError{"this kernel's io_uring has no IORING_REGISTER_SYNC_CANCEL (Linux 6.0): " + err.Error(), syscall.ENOSYS}
 	}
 	return nil
 }
