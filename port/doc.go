@@ -105,8 +105,8 @@
 // ("aio" or "io_uring") sets the default for ports made without it, package
 // file's and the default context included. Where the kernel refuses
 // io_uring, EngineIOURing fails with ENOSYS (or EPERM), and the error says
-// why: absent, disabled by kernel.io_uring_disabled, or refused by a
-// seccomp filter.
+// why: absent, disabled by kernel.io_uring_disabled, refused by a seccomp
+// filter, or a kernel without IORING_REGISTER_SYNC_CANCEL (before 6.0).
 //
 // Every rule of this package holds on both engines; what differs is how:
 //
