@@ -145,35 +145,28 @@ func NewContext(kind Kind, depth int, sink Sink) (*Context, error) {
 	if !sys.Supported {
 		return nil, fmt.Errorf("setup io context: %w", syscall.ENOSYS)
 	}
+	if kind == KindIOURing && depth > uringMaxDepth {
+		return nil, fmt.Errorf("setup io_uring: depth %d: at most %d requests in flight: %w", depth, uringMaxDepth, syscall.EINVAL)
+	}
 	efd, err := sys.Eventfd()
 	if err != nil {
 		return nil, fmt.Errorf("create eventfd: %w", err)
 	}
-	q, err := newQueue(kind, depth, efd)
-	if err != nil {
+	// The kernel queue first: it is where a depth too large for the
+	// system's limits fails, before the tables are allocated.
+	c := &Context{efd: efd, depth: depth, sink: sink}
+	if c.q, err = newQueue(kind, c); err != nil {
 		sys.CloseFd(efd)
 		return nil, err
 	}
-	c := &Context{
-		q:        q,
-		efd:      efd,
-		efile:    os.NewFile(uintptr(efd), "goiocp-eventfd"),
-		depth:    depth,
-		sink:     sink,
-		slots:    make([]slot, depth),
-		iocbs:    make([]abi.IOCB, depth),
-		free:     make([]int32, depth),
-		blocking: make(map[int]uint8),
-		events:   make([]abi.IOEvent, depth),
-		batch:    make([]*Request, 0, depth),
-		pkts:     make([]*Request, 0, depth),
-	}
-	switch q := q.(type) {
-	case *aioQueue:
-		q.c = c
-	case *uringQueue:
-		q.c = c
-	}
+	c.efile = os.NewFile(uintptr(efd), "goiocp-eventfd")
+	c.slots = make([]slot, depth)
+	c.iocbs = make([]abi.IOCB, depth)
+	c.free = make([]int32, depth)
+	c.blocking = make(map[int]uint8)
+	c.events = make([]abi.IOEvent, depth)
+	c.batch = make([]*Request, 0, depth)
+	c.pkts = make([]*Request, 0, depth)
 	for i := range c.free {
 		c.free[i] = int32(depth - 1 - i)
 	}
@@ -197,9 +190,6 @@ func (c *Context) InFlight() int {
 
 // UserspaceReap reports whether the ring is reaped without system calls.
 func (c *Context) UserspaceReap() bool { return c.q.userspaceReap() }
-
-// Kind returns the kernel interface c runs on.
-func (c *Context) Kind() Kind { return c.q.kind() }
 
 // Submit queues reqs, all claimed and filled by the caller, on c in order.
 // A request that cannot be queued is made final with its errno (EAGAIN when
@@ -248,9 +238,7 @@ func (c *Context) submit(reqs []*Request) (first syscall.Errno, atOnce bool) {
 	// event does too, but neither Go's memory model nor the race detector
 	// knows that).
 	identify(reqs)
-	if !c.q.nowait() {
-		c.uringPrepare(reqs)
-	}
+	c.q.prepare(reqs)
 
 	// Fsyncs with earlier requests on their file still in flight wait in
 	// user space; stream requests join their streams (stream.go); the

@@ -41,6 +41,9 @@ func (k Kind) String() string {
 type kernelQueue interface {
 	// kind names the queue.
 	kind() Kind
+	// prepare runs in the submitter for reqs, claimed, given slots and
+	// identified, before c.mu is taken again to submit them.
+	prepare(reqs []*Request)
 	// stageLocked is called with c.mu held for iocbs about to be submitted,
 	// after their RESFD is decided: the io_uring queue copies them into
 	// its SQ there, while the iocbs may not change under it.
@@ -91,25 +94,29 @@ type kernelQueue interface {
 	destroy() error
 }
 
-// newQueue makes a kernel queue of kind for depth requests in flight, and
-// its eventfd's registration where the kind needs one.
-func newQueue(k Kind, depth, efd int) (kernelQueue, error) {
+// newQueue makes a kernel queue of kind for c's depth of requests in
+// flight, and its eventfd's registration where the kind needs one.
+func newQueue(k Kind, c *Context) (kernelQueue, error) {
 	if err := Usable(k); err != nil {
 		return nil, err
 	}
 	if k == KindIOURing {
-		q, err := newURingQueue(depth, efd)
+		q, err := newURingQueue(c)
 		if err != nil {
 			return nil, err
 		}
 		return q, nil
 	}
-	q, err := newAIOQueue(depth)
+	q, err := newAIOQueue(c)
 	if err != nil {
 		return nil, err
 	}
 	return q, nil
 }
+
+// uringMaxDepth is the most requests a context on io_uring holds in flight:
+// the kernel's largest CQ (IORING_MAX_CQ_ENTRIES) less the kernel-wait POLL.
+const uringMaxDepth = 65535
 
 // cancelResult is what a kernel queue's cancel found.
 type cancelResult int

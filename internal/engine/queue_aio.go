@@ -28,7 +28,8 @@ func (e *limitError) Error() string {
 
 func (e *limitError) Unwrap() error { return syscall.EAGAIN }
 
-func newAIOQueue(depth int) (*aioQueue, error) {
+func newAIOQueue(c *Context) (*aioQueue, error) {
+	depth := c.depth
 	if !sys.Supported {
 		return nil, fmt.Errorf("setup io context: %w", syscall.ENOSYS)
 	}
@@ -39,10 +40,12 @@ func newAIOQueue(depth int) (*aioQueue, error) {
 		}
 		return nil, fmt.Errorf("setup io context of %d events: %w", depth, err)
 	}
-	return &aioQueue{kctx: kctx, ring: sys.NewRing(kctx)}, nil
+	return &aioQueue{c: c, kctx: kctx, ring: sys.NewRing(kctx)}, nil
 }
 
 func (q *aioQueue) kind() Kind { return KindAIO }
+
+func (q *aioQueue) prepare([]*Request) {}
 
 func (q *aioQueue) stageLocked(_ []*abi.IOCB, _ []*Request, refs []slotRef) []slotRef {
 	return refs

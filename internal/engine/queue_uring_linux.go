@@ -43,25 +43,19 @@ type uringQueue struct {
 // is running in an io-wq worker to stop.
 const uringCancelWait = 20 * time.Millisecond
 
-// uringMaxDepth is the most requests a context on io_uring holds in flight:
-// the kernel's largest CQ (IORING_MAX_CQ_ENTRIES) less the kernel-wait POLL.
-const uringMaxDepth = 65535
-
-func newURingQueue(depth, efd int) (*uringQueue, error) {
-	if depth > uringMaxDepth {
-		return nil, fmt.Errorf("setup io_uring: depth %d: at most %d requests in flight: %w", depth, uringMaxDepth, syscall.EINVAL)
-	}
+func newURingQueue(c *Context) (*uringQueue, error) {
+	depth := c.depth
 	// One SQ entry per request in flight and one for the kernel-wait POLL;
 	// the CQ, twice the SQ, holds every completion that can be pending.
 	ring, err := sys.NewURingQueue(uint32(min(depth+1, math.MaxInt32)))
 	if err != nil {
 		return nil, fmt.Errorf("setup io_uring of %d entries: %w", depth+1, err)
 	}
-	if err := ring.RegisterEventfd(efd); err != nil {
+	if err := ring.RegisterEventfd(c.efd); err != nil {
 		ring.Close()
 		return nil, fmt.Errorf("register eventfd with io_uring: %w", err)
 	}
-	return &uringQueue{ring: ring, cqes: make([]sys.URingCQE, depth+1)}, nil
+	return &uringQueue{c: c, ring: ring, cqes: make([]sys.URingCQE, depth+1)}, nil
 }
 
 func (q *uringQueue) kind() Kind { return KindIOURing }
@@ -173,7 +167,7 @@ func (q *uringQueue) submit(_ []*abi.IOCB, _ []*Request, _ int, refs []slotRef) 
 		var err error
 		for n := q.ring.Unsubmitted(); n > 0 && err == nil; n = q.ring.Unsubmitted() {
 			// A raw call only when no entry in the SQ may block inline,
-			// ours or other submitters' (uringPrepare marks them): a POLL
+			// ours or other submitters' (prepare marks them): a POLL
 			// of a FUSE file asks its server, and a raw call would wait
 			// holding its P, stopping the world's next stop. Without
 			// IORING_SETUP_SUBMIT_ALL a failed entry ends a call: enter
@@ -280,7 +274,7 @@ func (q *uringQueue) fixOrRefuse(r *Request) {
 	q.tableMu.Lock()
 	defer q.tableMu.Unlock()
 	if q.tableErr == nil && !q.table {
-		if q.tableErr = q.ring.RegisterFileTable(len(q.cqes)); q.tableErr == nil {
+		if q.tableErr = q.ring.RegisterFileTable(q.c.depth); q.tableErr == nil {
 			q.table = true
 		}
 	}

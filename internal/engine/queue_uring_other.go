@@ -18,6 +18,6 @@ func (q *uringQueue) fixOrRefuse(r *Request) { r.refuse = syscall.ENOSYS }
 func (q *uringQueue) unfix(int32)            {}
 
 // newURingQueue fails: io_uring is Linux's.
-func newURingQueue(depth, efd int) (*uringQueue, error) {
+func newURingQueue(c *Context) (*uringQueue, error) {
 	return nil, fmt.Errorf("setup io_uring: %w", syscall.ENOSYS)
 }

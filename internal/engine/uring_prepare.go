@@ -30,15 +30,14 @@ import (
 // before any I/O.
 var URingRingOnly = false
 
-// uringPrepare marks the transfers of reqs that must go to io-wq, and
+// prepare marks the transfers of reqs that must go to io-wq, and
 // refuses those of them on a fd not open for their direction; those on a
 // file in memory it marks inline; those whose io_uring_enter cannot block
 // it marks raw; those an io-wq worker starts without an inline try (FUSE,
 // fsync) get their file in the ring's file table. It runs in the submitter after identify,
 // outside the context's locks: finding out whether a file is on FUSE asks
 // its server.
-func (c *Context) uringPrepare(reqs []*Request) {
-	q := c.q.(*uringQueue)
+func (q *uringQueue) prepare(reqs []*Request) {
 	big := 0 // large in-memory transfers so far
 	for _, r := range reqs {
 		r.async, r.inline, r.fixed, r.refuse = false, false, false, 0

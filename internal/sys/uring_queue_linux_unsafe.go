@@ -24,13 +24,11 @@ const (
 
 	ioringEnterExtArg = 1 << 3
 
-	ioringSQNeedWakeup = 1 << 0
 	ioringSQCQOverflow = 1 << 1
 
 	ioringCQEventfdDisabled = 1 << 0
 
-	ioringRegisterIOWQMaxWorkers = 19
-	ioringRegisterSyncCancel     = 24
+	ioringRegisterSyncCancel = 24
 )
 
 // NewURingQueue makes a ring of at least entries submission slots for a
@@ -124,11 +122,11 @@ func (r *URing) CQOverflow() bool {
 }
 
 // SetEventfdSignal turns the registered eventfd's signal on completions on
-// or off (IORING_CQ_EVENTFD_DISABLED). It reports false on kernels
-// without the switch, where the signal stays on.
-func (r *URing) SetEventfdSignal(on bool) bool {
+// or off (IORING_CQ_EVENTFD_DISABLED). On kernels without the switch the
+// signal stays on.
+func (r *URing) SetEventfdSignal(on bool) {
 	if r.cqFlags == nil {
-		return false
+		return
 	}
 	for {
 		old := atomic.LoadUint32(r.cqFlags)
@@ -137,7 +135,7 @@ func (r *URing) SetEventfdSignal(on bool) bool {
 			v = old &^ ioringCQEventfdDisabled
 		}
 		if atomic.CompareAndSwapUint32(r.cqFlags, old, v) {
-			return true
+			return
 		}
 	}
 }
@@ -167,19 +165,6 @@ func (r *URing) SyncCancel(userData uint64, timeout time.Duration) error {
 		return Errno(e)
 	}
 	return nil
-}
-
-// SetMaxWorkers limits the kernel's io-wq worker threads serving this ring
-// per task: bounded (regular files and block devices) and unbounded (the
-// rest). 0 leaves a limit as it is. It returns the previous limits.
-func (r *URing) SetMaxWorkers(bounded, unbounded uint32) (prevBounded, prevUnbounded uint32, err error) {
-	v := [2]uint32{bounded, unbounded}
-	_, _, e := unix.Syscall6(unix.SYS_IO_URING_REGISTER, uintptr(r.fd), ioringRegisterIOWQMaxWorkers, uintptr(unsafe.Pointer(&v)), 2, 0, 0)
-	runtime.KeepAlive(&v)
-	if e != 0 {
-		return 0, 0, Errno(e)
-	}
-	return v[0], v[1], nil
 }
 
 const (
