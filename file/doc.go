@@ -17,9 +17,13 @@
 //
 // A read of a file whose data may be in memory (a buffered file, or any
 // file of tmpfs) is first tried as preadv2 with RWF_NOWAIT in the calling
-// goroutine: a page-cache hit costs what os.File's pread costs, and never
-// waits for a device. Otherwise (O_DIRECT on a disk, a page not cached) the
-// call becomes a kernel AIO request on one of a few ports shared by every
+// goroutine: a page-cache hit costs what os.File's pread costs. It is not
+// meant to wait for a device, though on Linux 6.18's ext4 it sometimes does
+// (the miss's own read, for every page of some files); at most 2×GOMAXPROCS
+// callers are there at once. A call that would wait while nothing else of
+// the process waits on a device is one plain pread or pwrite, as os.File's:
+// one call alone gains nothing from going asynchronous. Otherwise (O_DIRECT
+// on a disk, a page not cached) the call becomes a kernel AIO request on one of a few ports shared by every
 // File of the process (one per P, at most 8; see pool.go), and the caller
 // parks until the port's harvester, a goroutine parked on the port's
 // eventfd, hands it the packet. Concurrent callers of one port are combined:

@@ -26,8 +26,30 @@ const (
 )
 
 // active counts the port requests of the process not yet final: with none,
-// a call on a direct file may run as a plain system call (see File.idle).
+// a call may run as a plain system call (see pool.alone).
 var active atomic.Int64
+
+// loneCalls counts the calls alone let run plainly, for the tests.
+var loneCalls atomic.Int64
+
+// alone reports whether nothing of the process waits on a device, no port
+// request and no ring read in flight, and then takes lone: the caller runs
+// its call as one plain system call and gives lone back after it. One
+// call alone gains nothing from going asynchronous, and os.File's pread is
+// the fast way; a second call finds lone taken and goes to the ports or
+// the ring, and from then on the calls stay asynchronous.
+func (pl *pool) alone() bool {
+	if active.Load() != 0 || pl.ring.busy() {
+		return false
+	}
+	select {
+	case lone <- struct{}{}:
+		loneCalls.Inc()
+		return true
+	default:
+		return false
+	}
+}
 
 // pool is the set of shared ports, with the count of open Files using it.
 type pool struct {

@@ -71,6 +71,9 @@ func newRingReader() *ringReader {
 	return rr
 }
 
+// busy reports whether a read is in flight on the ring (false on none).
+func (rr *ringReader) busy() bool { return rr != nil && len(rr.slots) > 0 }
+
 // read reads into b at off of fd through the ring and reports whether it
 // did: false when the ring is full, and the caller takes another way.
 func (rr *ringReader) read(fd int, b []byte, off int64) (int64, bool) {

@@ -11,3 +11,5 @@ func newRingReader() *ringReader { return nil }
 func (rr *ringReader) read(fd int, b []byte, off int64) (int64, bool) { return 0, false }
 
 func (rr *ringReader) close() {}
+
+func (rr *ringReader) busy() bool { return false }
