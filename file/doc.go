@@ -15,36 +15,44 @@
 //
 // # How a call runs
 //
-// A read of a file whose data may be in memory (a buffered file, or any
-// file of tmpfs) is first tried as preadv2 with RWF_NOWAIT in the calling
-// goroutine: a page-cache hit costs what os.File's pread costs. It is not
-// meant to wait for a device, though on Linux 6.18's ext4 it sometimes does
-// (the miss's own read, for every page of some files); at most 2×GOMAXPROCS
-// callers are there at once. A call that would wait while nothing else of
-// the process waits on a device is one plain pread or pwrite, as os.File's:
-// one call alone gains nothing from going asynchronous. Otherwise (O_DIRECT
-// on a disk, a page not cached) the call becomes a kernel AIO request on one of a few ports shared by every
-// File of the process (one per P, at most 8; see pool.go), and the caller
-// parks until the port's harvester, a goroutine parked on the port's
-// eventfd, hands it the packet. Concurrent callers of one port are combined:
-// whoever finds the port idle submits everything queued in one ListIO, so
-// many calls cost one io_submit. A port never holds more requests than its
-// depth; calls beyond it wait, parked, for room. Buffered reads and writes
-// the kernel would block on go to the engine's bounded workers.
+// A file in memory (tmpfs) is read in the caller, as os.File does: it
+// never waits for a device. Its writes are bounded, as below.
 //
-// A buffered read that misses the page cache goes, where the kernel allows
-// io_uring, to one process-wide ring (ring.go; up to 2,048 reads in flight),
-// since io_uring reads a buffered file asynchronously: the miss's I/O
-// starts and the read completes from the page's wake-up, with no thread
-// waiting, while native AIO would run it inside io_submit. Without
-// io_uring (kernel.io_uring_disabled, seccomp) misses take bounded plain
-// preads and the ports' workers.
+// A read of a buffered file is first tried as preadv2 with RWF_NOWAIT in
+// the calling goroutine: a page-cache hit costs what os.File's pread
+// costs. It is not meant to wait for a device, though on Linux 6.18's ext4
+// it sometimes does (the miss's own read, for every page of some files);
+// at most max(8, 2×GOMAXPROCS) callers are there at once. A miss goes,
+// where the kernel allows io_uring, to one process-wide ring (ring.go; up
+// to 2,048 reads in flight), since io_uring reads a buffered file
+// asynchronously: the miss's I/O starts and the read completes from the
+// page's wake-up, with no thread waiting, while native AIO would run it
+// inside io_submit. Without io_uring (kernel.io_uring_disabled, seccomp)
+// misses take bounded plain preads and the ports.
 //
-// Writes follow the same path: RWF_NOWAIT in the caller where the file
-// system honours it, else a port request. A buffered write to a file system
-// that cannot write without waiting (ext4's buffered writes) is a pwrite in
-// the caller, at most 2×GOMAXPROCS at once: dirty-page throttling may stop
-// such a write, and a bounded number of threads then wait for it.
+// A read or write of an O_DIRECT file, and every call on a FUSE file
+// (whose server kernel AIO reaches asynchronously), becomes a kernel AIO
+// request on one of a few ports shared by every File of the process (one
+// per P, at most 8; see pool.go), and the caller parks until the port's
+// harvester, a goroutine parked on the port's eventfd, hands it the
+// packet. Concurrent callers of one port are combined: whoever finds the
+// port idle submits everything queued in one ListIO, so many calls cost
+// one io_submit. A port never holds more requests than its depth; calls
+// beyond it wait, parked, for room.
+//
+// A call that would wait for a device while nothing else of the process
+// does (no port request, no ring read in flight) is one plain pread or
+// pwrite, as os.File's: one call alone gains nothing from going
+// asynchronous, and pays the hand-off to a harvester and the wake-up. A
+// second call finds that place taken and goes asynchronous.
+//
+// A write to a buffered file or to a file in memory is a pwrite in the
+// caller, as the kernel would run it inside io_submit anyway (ext4 refuses
+// RWF_NOWAIT for buffered writes), with at most max(8, 2×GOMAXPROCS) such
+// writes in the kernel at once: dirty-page throttling may stop one, and
+// writers of one file queue on its inode lock, so a bounded number of
+// threads wait for them. Taking a place costs one atomic add; a caller
+// parks only when every place is taken (gate.go).
 //
 // # Contracts
 //

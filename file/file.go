@@ -43,14 +43,15 @@ type File struct {
 const closing = 1 << 62
 
 // Calls that hold a thread in the kernel are bounded: writers the plain
-// pwrites of buffered files (dirty-page throttling may stop one), readers
+// pwrites of buffered files and of files in memory (dirty-page throttling
+// may stop one, and writers of one file queue on its inode lock), readers
 // the plain preads of buffered pages not cached. A read finding readers
 // full goes to the ports instead (whose own workers are bounded too); a
 // write waits, parked, for a place.
 var (
-	writers = make(chan struct{}, threadBound)
+	writers = newGate(threadBound)
 	readers = make(chan struct{}, threadBound)
-	lone    = make(chan struct{}, 1) // the one direct call run plainly while the ports are idle
+	lone    = make(chan struct{}, 1) // the one call run plainly while nothing waits on a device
 )
 
 // threadBound is how many calls of each kind may hold a thread at once.
@@ -291,20 +292,15 @@ func (f *File) readOnce(ctx context.Context, b []byte, off int64) (int, error) {
 	return f.request(ctx, aiocb.OpRead, b, off)
 }
 
-// writeOnce performs one write: in the caller for a file in memory, as a
-// bounded pwrite for a buffered one, else one port request.
+// writeOnce performs one write: a bounded pwrite in the caller for a file
+// in memory or a buffered one, else one port request.
 func (f *File) writeOnce(ctx context.Context, b []byte, off int64) (int, error) {
-	if f.memory {
-		return result(sys.Pwrite(f.fd, b, off))
-	}
-	if f.plainW {
-		select {
-		case writers <- struct{}{}:
-		case <-ctx.Done():
-			return 0, ctx.Err()
+	if f.memory || f.plainW {
+		if err := writers.enter(ctx); err != nil {
+			return 0, err
 		}
 		res := sys.Pwrite(f.fd, b, off)
-		<-writers
+		writers.leave()
 		return result(res)
 	}
 	if f.direct && f.pl.alone() {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"syscall"
 	"time"
 
 	"github.com/goiocp/goiocp/bench"
@@ -147,8 +148,11 @@ func makeDataFile(path string, size int64) error {
 	return f.Sync()
 }
 
-// dropCaches empties the page cache (root only; otherwise buffered disk
-// reads are partly served from memory, which the device counts show).
+// dropCaches writes the dirty pages back and empties the page cache (root
+// only; otherwise buffered disk reads are partly served from memory, which
+// the device counts show, and buffered writes find the pages an earlier
+// run dirtied still there).
 func dropCaches() {
+	syscall.Sync()
 	_ = os.WriteFile("/proc/sys/vm/drop_caches", []byte("1"), 0)
 }
