@@ -7,8 +7,7 @@ import (
 )
 
 // gate bounds how many calls are in the kernel at once, for calls that may
-// hold a thread there (a buffered write stopped by dirty-page throttling,
-// writers queued on the inode's lock). Taking a place is one atomic add;
+// hold a thread there (a buffered write stopped by dirty-page throttling). Taking a place is one atomic add;
 // only a call that finds every place taken parks, and a leaving call hands
 // its place to a waiting one, in the order they parked.
 //
