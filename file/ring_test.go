@@ -22,23 +22,7 @@ func TestRingReadsMisses(t *testing.T) {
 	if err := sys.ProbeIOURing(); err != nil {
 		t.Skipf("io_uring: %v", err)
 	}
-	data := make([]byte, 8<<20)
-	for i := range data {
-		data[i] = byte(i*131 + i>>9)
-	}
-	path := filepath.Join(t.TempDir(), "cold")
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	f, err := Open(path, os.O_RDONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	unix.Fdatasync(int(f.Fd()))
-	if err := unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED); err != nil {
-		t.Fatal(err)
-	}
+	f, data := coldFile(t, 8<<20)
 	before := ringReads.Load()
 	var wg sync.WaitGroup
 	errs := make(chan string, 64)
@@ -73,26 +57,10 @@ func TestRingReadsMisses(t *testing.T) {
 // path). Whether a read misses is asked of the kernel (mincore) before it;
 // the bytes must be the file's.
 func TestLoneMissIsPlain(t *testing.T) {
-	data := make([]byte, 4<<20)
-	for i := range data {
-		data[i] = byte(i*7 + i>>12)
-	}
-	path := filepath.Join(t.TempDir(), "cold")
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	f, err := Open(path, os.O_RDONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	f, data := coldFile(t, 4<<20)
 	fd := int(f.Fd())
 	if sys.InMemory(fd) {
 		t.Skip("the temp dir is in memory: reads never miss")
-	}
-	unix.Fdatasync(fd)
-	if err := unix.Fadvise(fd, 0, 0, unix.FADV_DONTNEED); err != nil {
-		t.Fatal(err)
 	}
 	if n, _ := sys.CachedPages(fd, 0, len(data)); n > 0 && os.Geteuid() == 0 {
 		os.WriteFile("/proc/sys/vm/drop_caches", []byte("1"), 0)
@@ -126,4 +94,29 @@ func TestLoneMissIsPlain(t *testing.T) {
 	if loneCalls.Load() == lone0 {
 		t.Skipf("all %d misses were read inside preadv2(RWF_NOWAIT): no plain pread to look at", misses)
 	}
+}
+
+// coldFile writes size bytes of a pattern to a new file in the test's temp
+// dir, opens it as a File (closed at the test's end) and drops its pages
+// from the page cache (fadvise DONTNEED).
+func coldFile(t *testing.T, size int) (*File, []byte) {
+	t.Helper()
+	data := make([]byte, size)
+	for i := range data {
+		data[i] = byte(i*131 + i>>9)
+	}
+	path := filepath.Join(t.TempDir(), "cold")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(path, os.O_RDONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	unix.Fdatasync(int(f.Fd()))
+	if err := unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED); err != nil {
+		t.Fatal(err)
+	}
+	return f, data
 }
