@@ -30,21 +30,25 @@
 // inside io_submit. Without io_uring (kernel.io_uring_disabled, seccomp)
 // misses take bounded plain preads and the ports.
 //
-// A read or write of an O_DIRECT file, and every call on a FUSE file
-// (whose server kernel AIO reaches asynchronously), becomes a kernel AIO
-// request on one of a few ports shared by every File of the process (one
-// per P, at most 8; see pool.go), and the caller parks until the port's
-// harvester, a goroutine parked on the port's eventfd, hands it the
-// packet. Concurrent callers of one port are combined: whoever finds the
-// port idle submits everything queued in one ListIO, so many calls cost
-// one io_submit. A port never holds more requests than its depth; calls
-// beyond it wait, parked, for room.
+// A read or write of an O_DIRECT file, and every read and write of a
+// buffered FUSE file (whose server kernel AIO reaches asynchronously),
+// becomes a kernel AIO request on one of a few ports shared by every File
+// of the process (one per P, at most 8; see pool.go), and the caller parks
+// in the netpoller until its packet is harvested. There is no harvester
+// goroutine: a waiting caller drives the port, harvesting for every caller
+// of it until its own request is final, then hands the role to another.
+// Concurrent callers of one port are combined: whoever finds the port idle
+// submits everything queued in one ListIO, so many calls cost one
+// io_submit. A port never holds more requests than its depth; calls beyond
+// it wait, parked, for room.
 //
-// A call that would wait for a device while nothing else of the process
-// does (no port request, no ring read in flight) is one plain pread or
-// pwrite, as os.File's: one call alone gains nothing from going
-// asynchronous, and pays the hand-off to a harvester and the wake-up. A
-// second call finds that place taken and goes asynchronous.
+// Two kinds of call run as one plain pread or pwrite, as os.File's, when
+// no port request and no ring read of the process is in flight: a read
+// or write of an O_DIRECT file (FUSE's included), and a buffered read that
+// missed the page cache. One call alone gains nothing from going
+// asynchronous, and would pay a hand-off and a wake-up. One such call
+// runs at a time; the next goes to the ports or the ring (without
+// io_uring, a miss is a bounded plain pread anyway).
 //
 // A write to a buffered file is a pwrite in the caller, as the kernel
 // would run it inside io_submit anyway (ext4 refuses RWF_NOWAIT for

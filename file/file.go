@@ -45,8 +45,8 @@ const closing = 1 << 62
 // Calls that hold a thread in the kernel are bounded: writers the plain
 // pwrites of buffered files (dirty-page throttling may stop one for a long
 // time), readers the plain preads of buffered pages not cached. A read
-// finding readers full goes to the ports instead (whose own workers are
-// bounded too); a write waits, parked, for a place.
+// finding readers full goes to the ring, then to the ports (whose own
+// workers are bounded too); a write waits, parked, for a place.
 //
 // The bound costs buffered writes throughput when thousands of goroutines
 // write one file: with more writers than places, nearly every call parks
@@ -59,7 +59,7 @@ const closing = 1 << 62
 var (
 	writers = newGate(threadBound)
 	readers = make(chan struct{}, threadBound)
-	lone    = make(chan struct{}, 1) // the one call run plainly while nothing waits on a device
+	lone    = make(chan struct{}, 1) // the one call run plainly while no port request or ring read is in flight
 )
 
 // threadBound is how many calls of each kind may hold a thread at once.
@@ -248,9 +248,10 @@ func (f *File) readOnce(ctx context.Context, b []byte, off int64) (int, error) {
 	}
 	if f.readNowait.Load() {
 		// A buffered read: at most readers at once try the page cache in
-		// the caller, and do a plain pread for what is not cached, as
-		// os.File does; even with RWF_NOWAIT a read that starts readahead
-		// may wait in the block layer for a free request. The others go
+		// the caller (even with RWF_NOWAIT a read that starts readahead
+		// may wait in the block layer for a free request). A miss goes to
+		// the ring, or is a plain pread when alone or when the ring is
+		// full or absent, as os.File's. The others go to the ring, then
 		// to the ports.
 		ring := f.pl.ring
 		select {
@@ -273,7 +274,13 @@ func (f *File) readOnce(ctx context.Context, b []byte, off int64) (int, error) {
 				if res, ok := ring.read(f.fd, b, off); ok {
 					return result(res)
 				}
-				readers <- struct{}{}
+				// The ring is full: a plain pread if a place is free,
+				// else the ports, never a wait for a place.
+				select {
+				case readers <- struct{}{}:
+				default:
+					return f.request(ctx, aiocb.OpRead, b, off)
+				}
 			}
 			switch {
 			case res == -int64(syscall.EAGAIN):

@@ -32,12 +32,13 @@ var active atomic.Int64
 // loneCalls counts the calls alone let run plainly, for the tests.
 var loneCalls atomic.Int64
 
-// alone reports whether nothing of the process waits on a device, no port
-// request and no ring read in flight, and then takes lone: the caller runs
-// its call as one plain system call and gives lone back after it. One
-// call alone gains nothing from going asynchronous, and os.File's pread is
-// the fast way; a second call finds lone taken and goes to the ports or
-// the ring, and from then on the calls stay asynchronous.
+// alone reports whether no port request and no ring read of the process
+// is in flight (plain preads and pwrites in callers are not counted), and
+// then takes lone: the caller runs its call as one plain system call and
+// gives lone back after it. One call alone gains nothing from going
+// asynchronous, and os.File's pread is the fast way; a second call finds
+// lone taken and goes to the ports or the ring, and from then on the calls
+// stay asynchronous.
 func (pl *pool) alone() bool {
 	if active.Load() != 0 || pl.ring.busy() {
 		return false
