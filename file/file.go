@@ -247,56 +247,8 @@ func (f *File) readOnce(ctx context.Context, b []byte, off int64) (int, error) {
 		return result(sys.Pread(f.fd, b, off))
 	}
 	if f.readNowait.Load() {
-		// A buffered read: at most readers at once try the page cache in
-		// the caller (even with RWF_NOWAIT a read that starts readahead
-		// may wait in the block layer for a free request). A miss goes to
-		// the ring, or is a plain pread when alone or when the ring is
-		// full or absent, as os.File's. The others go to the ring, then
-		// to the ports.
-		ring := f.pl.ring
-		select {
-		case readers <- struct{}{}:
-			res := sys.PreadNowait(f.fd, b, off)
-			if res == -int64(syscall.EAGAIN) && f.pl.alone() {
-				// A miss with nothing else waiting on a device: the
-				// plain pread waits for the read the first try started,
-				// where the ring would add a hand-off to a reaper and a
-				// wake-up of this goroutine to a lone read (0.6× os.File
-				// for one goroutine on the 2-core VM's disk).
-				res = sys.Pread(f.fd, b, off)
-				<-lone
-				<-readers
-				return result(res)
-			}
-			if res == -int64(syscall.EAGAIN) && ring != nil {
-				// A miss: the ring waits for the page without a thread.
-				<-readers
-				if res, ok := ring.read(f.fd, b, off); ok {
-					return result(res)
-				}
-				// The ring is full: a plain pread if a place is free,
-				// else the ports, never a wait for a place.
-				select {
-				case readers <- struct{}{}:
-				default:
-					return f.request(ctx, aiocb.OpRead, b, off)
-				}
-			}
-			switch {
-			case res == -int64(syscall.EAGAIN):
-				res = sys.Pread(f.fd, b, off)
-			case res == -int64(syscall.EOPNOTSUPP):
-				f.readNowait.Store(false)
-				res = sys.Pread(f.fd, b, off)
-			}
-			<-readers
+		if res, ok := f.readBuffered(b, off); ok {
 			return result(res)
-		default:
-			if ring != nil {
-				if res, ok := ring.read(f.fd, b, off); ok {
-					return result(res)
-				}
-			}
 		}
 	}
 	if f.direct && f.pl.alone() {
@@ -305,6 +257,53 @@ func (f *File) readOnce(ctx context.Context, b []byte, off int64) (int, error) {
 		return result(res)
 	}
 	return f.request(ctx, aiocb.OpRead, b, off)
+}
+
+// readBuffered performs one read of a buffered file, or reports false to
+// leave it to the ports (readers and the ring both full). At most readers
+// at once try the page cache in the caller (even with RWF_NOWAIT a read
+// that starts readahead may wait in the block layer for a free request).
+// A miss goes to the ring, where the page is waited for without a thread;
+// it is a plain pread, as os.File's, when it is alone (the ring would add
+// a hand-off to its reaper and a wake-up of this goroutine: 0.6× os.File
+// for one goroutine on the 2-core VM's disk) or when the ring is full or
+// absent. The callers finding readers full go to the ring.
+func (f *File) readBuffered(b []byte, off int64) (int64, bool) {
+	ring := f.pl.ring
+	select {
+	case readers <- struct{}{}:
+	default:
+		if ring == nil {
+			return 0, false
+		}
+		return ring.read(f.fd, b, off)
+	}
+	res := sys.PreadNowait(f.fd, b, off)
+	switch {
+	case res == -int64(syscall.EOPNOTSUPP):
+		f.readNowait.Store(false)
+		res = sys.Pread(f.fd, b, off)
+	case res == -int64(syscall.EAGAIN) && f.pl.alone():
+		res = sys.Pread(f.fd, b, off)
+		<-lone
+	case res == -int64(syscall.EAGAIN) && ring != nil:
+		<-readers
+		if res, ok := ring.read(f.fd, b, off); ok {
+			return res, true
+		}
+		// The ring is full: a plain pread if a place is free, else the
+		// ports, never a wait for a place.
+		select {
+		case readers <- struct{}{}:
+		default:
+			return 0, false
+		}
+		res = sys.Pread(f.fd, b, off)
+	case res == -int64(syscall.EAGAIN):
+		res = sys.Pread(f.fd, b, off)
+	}
+	<-readers
+	return res, true
 }
 
 // writeOnce performs one write: a pwrite in the caller for a file in
