@@ -7,9 +7,10 @@ import (
 )
 
 // gate bounds how many calls are in the kernel at once, for calls that may
-// hold a thread there (a buffered write stopped by dirty-page throttling). Taking a place is one atomic add;
-// only a call that finds every place taken parks, and a leaving call hands
-// its place to a waiting one, in the order they parked.
+// hold a thread there (a buffered write stopped by dirty-page throttling).
+// Taking a place is one atomic add; only a call that finds every place
+// taken parks, and a leaving call hands its place to a waiting one, in the
+// order they parked.
 //
 // A buffered channel does the same, but every call then pays a channel
 // operation, and a select with the context's Done besides: 11% of File's
@@ -22,8 +23,10 @@ type gate struct {
 	token chan struct{} // a place handed from a leaving call to a waiting one
 }
 
+// newGate returns a gate of size places. Places taken plus tokens in
+// flight never exceed size, so a token channel of size never blocks leave.
 func newGate(size int) *gate {
-	return &gate{size: int32(size), token: make(chan struct{}, 1024)}
+	return &gate{size: int32(size), token: make(chan struct{}, size)}
 }
 
 // enter takes a place, waiting for one if all are taken; it returns
