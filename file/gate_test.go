@@ -22,9 +22,7 @@ func TestGateBounds(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				n := inside.Inc()
-				for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
-				}
+				raise(&most, inside.Inc())
 				time.Sleep(10 * time.Microsecond)
 				inside.Dec()
 				passed.Inc()
@@ -96,9 +94,7 @@ func TestGateCancelRace(t *testing.T) {
 				if err != nil {
 					continue
 				}
-				n := inside.Inc()
-				for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
-				}
+				raise(&most, inside.Inc())
 				time.Sleep(time.Duration(j%3) * 10 * time.Microsecond)
 				inside.Dec()
 				g.leave()
@@ -139,5 +135,11 @@ func waitOrFail(t *testing.T, wg *sync.WaitGroup, d time.Duration) {
 	case <-done:
 	case <-time.After(d):
 		t.Fatalf("calls still waiting for the gate after %v: a wake-up was lost", d)
+	}
+}
+
+// raise makes most at least n.
+func raise(most *atomic.Int32, n int32) {
+	for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
 	}
 }
