@@ -78,9 +78,9 @@ func TestGateCancel(t *testing.T) {
 // TestGateCancelRace has waiters give up on short deadlines while places
 // are taken and handed over around them: never more inside than the
 // place, no wake-up lost, and at the end no place counted and no token
-// stranded. It is a stress test of those rules: a cancel that only
-// uncounted itself strands a token only when a hand-over meets the
-// deadline in the same instant, and it passed 5 runs of this test.
+// left over. It is a stress test of those rules: a cancel that only
+// uncounted itself (no ghost) goes wrong only when a hand-over meets the
+// deadline in the same instant.
 func TestGateCancelRace(t *testing.T) {
 	g := newGate(1)
 	var inside, most atomic.Int32
@@ -108,16 +108,14 @@ func TestGateCancelRace(t *testing.T) {
 	checkGateIdle(t, g)
 }
 
-// checkGateIdle waits for the goroutines passing owed places on, then
-// wants no place counted and no token left in the channel.
+// checkGateIdle wants, after every call left, no place counted, no call
+// parked, and no hand-over or cancelled waiter left over.
 func checkGateIdle(t *testing.T, g *gate) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for (g.n.Load() != 0 || len(g.token) != 0) && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
-	if n, k := g.n.Load(), len(g.token); n != 0 || k != 0 {
-		t.Errorf("after every call left: %d places counted, %d tokens stranded", n, k)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if n := g.n.Load(); n != 0 || g.tokens != 0 || g.ghosts != 0 || g.top != nil || g.bottom != nil {
+		t.Errorf("after every call left: %d places counted, %d tokens, %d ghosts, parked list empty: %v", n, g.tokens, g.ghosts, g.top == nil && g.bottom == nil)
 	}
 }
 
@@ -142,4 +140,96 @@ func waitOrFail(t *testing.T, wg *sync.WaitGroup, d time.Duration) {
 func raise(most *atomic.Int32, n int32) {
 	for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
 	}
+}
+
+// parkedCalls counts the calls parked in g.
+func parkedCalls(g *gate) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n := 0
+	for w := g.top; w != nil; w = w.down {
+		n++
+	}
+	return n
+}
+
+// parkOne starts a call that waits for a place of g and closes the
+// returned channel when it has one; it returns once the call is parked.
+func parkOne(t *testing.T, g *gate) <-chan struct{} {
+	t.Helper()
+	before := parkedCalls(g)
+	in := make(chan struct{})
+	go func() {
+		if err := g.enter(context.Background()); err != nil {
+			t.Error(err)
+		}
+		close(in)
+	}()
+	for deadline := time.Now().Add(5 * time.Second); parkedCalls(g) == before; {
+		if time.Now().After(deadline) {
+			t.Fatal("a call did not park at a full gate")
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	return in
+}
+
+// passes reports which of ins got a place within a short while, by index.
+func passes(ins ...<-chan struct{}) []int {
+	var got []int
+	time.Sleep(20 * time.Millisecond)
+	for i, in := range ins {
+		select {
+		case <-in:
+			got = append(got, i)
+		default:
+		}
+	}
+	return got
+}
+
+// TestGateLastComeFirst parks three calls at a full gate: a leaving call
+// hands its place to the one parked last, and the others keep waiting.
+// A first-come gate hands it to the first.
+func TestGateLastComeFirst(t *testing.T) {
+	g := newGate(1)
+	if err := g.enter(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	a, b, c := parkOne(t, g), parkOne(t, g), parkOne(t, g)
+	g.leave()
+	if got := passes(a, b, c); len(got) != 1 || got[0] != 2 {
+		t.Fatalf("calls in after one leave (0 parked first): %v; want [2]", got)
+	}
+	g.leave()
+	if got := passes(a, b); len(got) != 1 || got[0] != 1 {
+		t.Fatalf("calls in after a second leave: %v; want [1]", got)
+	}
+	g.leave()
+	<-a
+	g.leave()
+	checkGateIdle(t, g)
+}
+
+// TestGateOldestServed parks a call, waits past maxWait, parks two more:
+// the next place goes to the call parked longest, so that later callers
+// cannot pass one over for ever.
+func TestGateOldestServed(t *testing.T) {
+	g := newGate(1)
+	if err := g.enter(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	old := parkOne(t, g)
+	time.Sleep(maxWait + 20*time.Millisecond)
+	b, c := parkOne(t, g), parkOne(t, g)
+	g.leave()
+	if got := passes(old, b, c); len(got) != 1 || got[0] != 0 {
+		t.Fatalf("calls in after one leave (0 parked %v before the others): %v; want [0]", maxWait+20*time.Millisecond, got)
+	}
+	g.leave()
+	<-c
+	g.leave()
+	<-b
+	g.leave()
+	checkGateIdle(t, g)
 }

@@ -27,8 +27,8 @@ func runFiles(gs []int, dirs map[string]string, directs []bool, rounds int, d ti
 	// the table shows how many it takes instead of the runtime's crash.
 	debug.SetMaxThreads(100_000)
 	fmt.Printf("package file against os.File, 4 KiB random calls, one at a time per goroutine, GOMAXPROCS=%d, %d rounds of %v alternating; medians\n\n", runtime.GOMAXPROCS(0), rounds, d)
-	fmt.Println("| target | open | op | G | File IOPS | os.File IOPS | ×os.File | p99 µs File / os.File | peak threads File / os.File | device ops File / os.File |")
-	fmt.Println("|---|---|---|---:|---:|---:|---:|---|---|---|")
+	fmt.Println("| target | open | op | G | File IOPS | os.File IOPS | ×os.File | p99 µs File / os.File | peak threads File / os.File | goroutines served File / os.File | device ops File / os.File |")
+	fmt.Println("|---|---|---|---:|---:|---:|---:|---|---|---|---|")
 	for _, target := range []string{"disk", "tmpfs"} {
 		dir := dirs[target]
 		if dir == "" {
@@ -73,8 +73,8 @@ func runFiles(gs []int, dirs map[string]string, directs []bool, rounds int, d ti
 						}
 						devA, devB = fmt.Sprint(ops(a)), fmt.Sprint(ops(b))
 					}
-					fmt.Printf("| %s | %s | %s | %d | %.0f | %.0f | %.2f | %.0f / %.0f | %d / %d | %s / %s |\n", target, open, op, g,
-						a.IOPS, b.IOPS, a.IOPS/b.IOPS, us(a.P99), us(b.P99), a.Threads, b.Threads, devA, devB)
+					fmt.Printf("| %s | %s | %s | %d | %.0f | %.0f | %.2f | %.0f / %.0f | %d / %d | %d / %d | %s / %s |\n", target, open, op, g,
+						a.IOPS, b.IOPS, a.IOPS/b.IOPS, us(a.P99), us(b.P99), a.Threads, b.Threads, a.Served, b.Served, devA, devB)
 				}
 			}
 		}
