@@ -50,12 +50,13 @@ const closing = 1 << 62
 //
 // The bound costs buffered writes throughput when thousands of goroutines
 // write one file: with more writers than places, nearly every call parks
-// and is woken (counted on the 2-core VM at G 10,000: 240,768 parks for
-// 232,652 calls with 8 places, 205,074 for 251,325 with 128), where
-// os.File's goroutines wait in the run queue and switch only when
-// preempted. That is 0.73-0.75× os.File at G 2,000 and 10,000 on ext4,
-// with 12-13 threads against os.File's 48-79; 0.62-0.70× for tmpfs writes
-// bounded the same way, which is why those are not.
+// and is woken, where os.File's goroutines wait in the run queue and run
+// 10 ms slices. The gate hands places to the call parked last, so the
+// woken goroutines are warm in the caches (see gate.go): 0.86-0.94×
+// os.File at G 2,000 and 10,000 on ext4 on the 2-core VM, with 13 threads
+// against os.File's 45-57 (first-come hand-over: 0.73-0.75×). Bounded the
+// same way with a first-come hand-over, tmpfs writes measured 0.62-0.70×,
+// which is why those are not.
 var (
 	writers = newGate(threadBound)
 	readers = make(chan struct{}, threadBound)

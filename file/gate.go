@@ -20,7 +20,7 @@ import (
 // of the CPU's caches; last-come keeps a few goroutines cycling, warm, the
 // way os.File's goroutines run 10 ms time slices. Measured on the 2-core
 // VM, buffered ext4 writes from 10,000 goroutines, alternating with
-// os.File: first-come 0.62-0.67×, last-come without a bound 0.88-0.99×
+// os.File: first-come 0.62-0.67×, last-come without a bound 0.84-1.03×
 // (1 s runs); with a bound of 100 ms 0.73× and of 1 s 0.91× (3 s runs).
 // Without a bound a call could be passed over for ever. With it, every
 // one of the 10,000 goroutines got calls through in those 3 s runs, where
