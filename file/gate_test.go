@@ -174,10 +174,13 @@ func parkOne(t *testing.T, g *gate) <-chan struct{} {
 	return in
 }
 
-// passes reports which of ins got a place within a short while, by index.
-func passes(ins ...<-chan struct{}) []int {
+// passes waits for the call want to get a place, failing if it does not
+// within 5 s, then reports which of ins got one, by index.
+func passes(t *testing.T, want int, ins ...<-chan struct{}) []int {
+	t.Helper()
+	gotIn(t, ins[want])
+	time.Sleep(10 * time.Millisecond) // room for a wrongly woken one to get in too
 	var got []int
-	time.Sleep(20 * time.Millisecond)
 	for i, in := range ins {
 		select {
 		case <-in:
@@ -186,6 +189,16 @@ func passes(ins ...<-chan struct{}) []int {
 		}
 	}
 	return got
+}
+
+// gotIn waits for a call parked by parkOne to get a place.
+func gotIn(t *testing.T, in <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-in:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a parked call did not get a place within 5 s of a leave")
+	}
 }
 
 // TestGateLastComeFirst parks three calls at a full gate: a leaving call
@@ -198,15 +211,15 @@ func TestGateLastComeFirst(t *testing.T) {
 	}
 	a, b, c := parkOne(t, g), parkOne(t, g), parkOne(t, g)
 	g.leave()
-	if got := passes(a, b, c); len(got) != 1 || got[0] != 2 {
+	if got := passes(t, 2, a, b, c); len(got) != 1 || got[0] != 2 {
 		t.Fatalf("calls in after one leave (0 parked first): %v; want [2]", got)
 	}
 	g.leave()
-	if got := passes(a, b); len(got) != 1 || got[0] != 1 {
+	if got := passes(t, 1, a, b); len(got) != 1 || got[0] != 1 {
 		t.Fatalf("calls in after a second leave: %v; want [1]", got)
 	}
 	g.leave()
-	<-a
+	gotIn(t, a)
 	g.leave()
 	checkGateIdle(t, g)
 }
@@ -223,13 +236,13 @@ func TestGateOldestServed(t *testing.T) {
 	time.Sleep(maxWait + 20*time.Millisecond)
 	b, c := parkOne(t, g), parkOne(t, g)
 	g.leave()
-	if got := passes(old, b, c); len(got) != 1 || got[0] != 0 {
+	if got := passes(t, 0, old, b, c); len(got) != 1 || got[0] != 0 {
 		t.Fatalf("calls in after one leave (0 parked %v before the others): %v; want [0]", maxWait+20*time.Millisecond, got)
 	}
 	g.leave()
-	<-c
+	gotIn(t, c)
 	g.leave()
-	<-b
+	gotIn(t, b)
 	g.leave()
 	checkGateIdle(t, g)
 }
