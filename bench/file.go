@@ -112,10 +112,8 @@ func RunFile(cfg FileConfig) (FileResult, error) {
 	bufs := make([][]byte, cfg.G)
 	for g := range cfg.G {
 		hists[g].touch()
-		bufs[g] = file.AlignedBuffer(4096)
-		for i := range bufs[g] {
-			bufs[g][i] = byte(i)
-		}
+		bufs[g] = file.AlignedBuffer(4096) // one page
+		bufs[g][0] = 1
 	}
 	peakThreads := sampleThreads(20 * time.Millisecond)
 	var firstErr atomic.Pointer[error]

@@ -68,6 +68,7 @@ func (g *gate) enter(ctx context.Context) error {
 		return nil
 	}
 	w := waiters.Get().(*waiter)
+	defer waiters.Put(w) // every return below is past the one send w can get
 	w.since = time.Now()
 	g.push(w)
 	g.mu.Unlock()
@@ -75,12 +76,10 @@ func (g *gate) enter(ctx context.Context) error {
 	done := ctx.Done()
 	if done == nil {
 		<-w.place // cheaper than a select, for a context that never ends
-		waiters.Put(w)
 		return nil
 	}
 	select {
 	case <-w.place:
-		waiters.Put(w)
 		return nil
 	case <-done:
 	}
@@ -91,12 +90,10 @@ func (g *gate) enter(ctx context.Context) error {
 		g.unlink(w)
 		g.ghosts++
 		g.mu.Unlock()
-		waiters.Put(w)
 		return ctx.Err()
 	}
 	g.mu.Unlock()
 	<-w.place // handed a place meanwhile: give it on
-	waiters.Put(w)
 	g.leave()
 	return ctx.Err()
 }
